@@ -1,0 +1,36 @@
+// Writing tensors to a safetensors file.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dartquant/core/error.h"
+
+namespace dartquant::io {
+
+/// Options for write_safetensors.
+struct WriteOptions {
+  std::map<std::string, std::string> metadata;  ///< stored as the header's "__metadata__" when not empty
+};
+
+/// Writes `tensors` to a safetensors file at `path`, replacing any existing file atomically.
+///
+/// The tensors may be given in any order, on any device, and need not be contiguous. Each is
+/// copied to CPU in turn and stored row-major, sorted by name, back to back from offset 0.
+/// The header is padded with spaces to a multiple of 8 bytes, so every tensor starts 8-byte
+/// aligned in the file. Supported dtypes are those of DType.
+///
+/// All inputs are checked before anything is written, and the data goes to a temporary file in
+/// the same directory that is fsynced and then renamed over `path` (see AtomicFile). On any
+/// failure the temporary is removed, no file appears at `path`, and dartquant::Error is thrown:
+/// for an undefined, sparse or unsupported-dtype tensor (naming it), a duplicate name, the name
+/// "__metadata__", or an I/O error.
+void write_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                       const WriteOptions& options = {});
+
+}  // namespace dartquant::io

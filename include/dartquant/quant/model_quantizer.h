@@ -1,0 +1,83 @@
+// Quantizes a whole model: preprocessing and rotations per method, weight
+// quantization (RTN or GPTQ, layer by layer on calibration activations), and
+// the online activation and KV-cache quantizers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json_fwd.hpp>
+
+#include "dartquant/model/causal_lm.h"
+#include "dartquant/quant/profile.h"
+
+namespace dartquant::quant {
+
+/// The rows of the paper's table.
+enum class Method { kRtn, kGptq, kQuarot, kDartquant };
+
+/// Parses rtn, gptq, quarot or dartquant; throws UsageError otherwise.
+Method parse_method(const std::string& text);
+std::string method_name(Method method);
+
+/// How weights are rounded: round-to-nearest or GPTQ.
+enum class WeightAlgorithm { kRtn, kGptq };
+
+struct QuantizeOptions {
+  Method method = Method::kQuarot;
+  WeightAlgorithm weight_algorithm = WeightAlgorithm::kGptq;
+  QuantProfile profile;                 ///< bits already applied (apply_bits)
+  bool center_embeddings = true;        ///< rotation methods only
+  uint64_t seed = 0;                    ///< random-Hadamard signs
+  bool cast_to_storage_dtype = true;    ///< false keeps the rotated weights in float64 (exactness tests)
+  int64_t batch_size = 8;               ///< calibration sequences per forward pass
+  at::Tensor r1;                        ///< DartQuant: learned R1 [hidden, hidden]
+  std::vector<at::Tensor> r2;           ///< DartQuant: learned R2 per layer [kv_heads, head_dim, head_dim]
+};
+
+/// What happened to one Linear.
+struct LinearReport {
+  std::string name;
+  std::string algorithm;    ///< "gptq", "rtn" or "rtn-fallback"
+  int64_t tokens = 0;       ///< calibration tokens it saw (GPTQ)
+  double loss = 0;          ///< GPTQ's accumulated error
+  double damping = 0;
+};
+
+struct LayerReport {
+  int64_t layer = 0;
+  double seconds = 0;
+  std::vector<LinearReport> linears;
+};
+
+struct QuantizeReport {
+  std::vector<LayerReport> layers;
+  double rotation_seconds = 0;
+  double weight_seconds = 0;
+  int64_t rtn_fallbacks = 0;
+  std::vector<std::string> hadamard_plans;  ///< constructions used, "<size>: <plan>"
+
+  nlohmann::json to_json() const;
+};
+
+/// Applies the method's preprocessing and rotations (none for rtn and gptq)
+/// and installs the online transforms (R3 only when the KV cache is
+/// quantized). Weights stay unquantized.
+void rotate_model(model::CausalLM& model, const QuantizeOptions& options, QuantizeReport* report = nullptr);
+
+/// Quantizes every decoder-layer Linear except the routers, in place; GPTQ
+/// needs `calibration` [n, seqlen] int64 ids. Weights hold the dequantized
+/// values in the compute dtype afterwards.
+void quantize_weights(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options,
+                      QuantizeReport* report);
+
+/// Installs the dynamic activation quantizers (input of every decoder-layer
+/// Linear except routers) and the K/V quantizers, per the profile's bits.
+void enable_activation_quantization(model::CausalLM& model, const QuantizeOptions& options);
+
+/// rotate_model, quantize_weights, enable_activation_quantization.
+QuantizeReport quantize_model(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options);
+
+}  // namespace dartquant::quant

@@ -1,0 +1,28 @@
+// Model preprocessing before rotations: embedding mean-centering and RMSNorm
+// folding. All algebra runs in float64 (call convert_weights first).
+#pragma once
+
+#include <c10/core/ScalarType.h>
+
+#include "dartquant/model/causal_lm.h"
+
+namespace dartquant::rotation {
+
+/// Converts every weight of the model (embeddings, norms, every Linear) to
+/// `dtype` in place. A tied lm_head gets its own copy, so later steps may
+/// change the head and the embedding independently.
+void convert_weights(model::CausalLM& model, c10::ScalarType dtype);
+
+/// Subtracts each embedding row's own mean. Exactly invariant only for
+/// LayerNorm models; for RMSNorm models it changes the function slightly, as
+/// both reference implementations accept.
+void center_embeddings(model::CausalLM& model);
+
+/// Folds each RMSNorm weight γ into the Linears that read its output
+/// (W ← W·diag(γ)): input_layernorm into q, k, v; post_attention_layernorm
+/// into gate and up of the dense MLP, of every expert and of the shared
+/// experts, and into the MoE router; the final norm into lm_head. The norms
+/// become weight-free.
+void fold_norms(model::CausalLM& model);
+
+}  // namespace dartquant::rotation

@@ -1,0 +1,51 @@
+// dartquant eval: perplexity (WikiText-2, any text file) and the zero-shot tasks of a model.
+#include <spdlog/spdlog.h>
+
+#include "cli_options.h"
+#include "dartquant/cli/commands.h"
+#include "dartquant/eval/results.h"
+#include "evaluation.h"
+
+namespace dartquant::cli {
+
+int eval_command(int argc, char** argv) {
+  cxxopts::Options options("dartquant eval",
+                           "Evaluate a model: WikiText-2 or text-file perplexity and the zero-shot tasks");
+  options.add_options()
+      ("model", "Hugging Face model folder (config.json, safetensors, tokenizer)", cxxopts::value<std::string>())
+      ("output", "Write the results JSON to FILE (atomically)", cxxopts::value<std::string>());
+  EvaluationOptionNames names;
+  add_evaluation_options(options, names, /*tasks_required=*/true);
+  add_runtime_options(options);
+
+  auto parsed = parse_options(options, argc, argv);
+  if (!parsed) {
+    return 0;
+  }
+  std::filesystem::path model_dir = required_string(*parsed, "model");
+  ComputeOptions compute = apply_runtime_options(*parsed);
+
+  // Check every input before the slow steps.
+  auto plan = plan_evaluation(*parsed, names, /*tasks_required=*/true);
+  auto tokenizer = tokenizer::load_tokenizer(model_dir);
+  auto model = model::CausalLM::load(model_dir, compute);
+
+  auto evaluation = run_evaluation(*parsed, plan, model, *tokenizer);
+
+  if (parsed->count("output") > 0) {
+    nlohmann::json output = {{"results", evaluation.results}};
+    if (!evaluation.router_stats.is_null()) {
+      output["router_stats"] = evaluation.router_stats;
+    }
+    auto config = describe_evaluation(model_dir, *tokenizer, plan, evaluation, compute);
+    config["method"] = "fp";
+    config["bits"] = "16-16-16";
+    output["config"] = config;
+    std::filesystem::path path = (*parsed)["output"].as<std::string>();
+    eval::write_results(path, output);
+    spdlog::info("wrote {}", path.string());
+  }
+  return 0;
+}
+
+}  // namespace dartquant::cli

@@ -1,0 +1,183 @@
+// dartquant quantize: rotate and quantize a model (rtn, gptq, quarot), then
+// optionally evaluate it in the same process.
+#include <chrono>
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include "cli_options.h"
+#include "dartquant/calibration/calibration_data.h"
+#include "dartquant/cli/commands.h"
+#include "dartquant/core/error.h"
+#include "dartquant/core/memory.h"
+#include "dartquant/eval/results.h"
+#include "dartquant/quant/configs_dir.h"
+#include "dartquant/quant/model_quantizer.h"
+#include "evaluation.h"
+
+namespace dartquant::cli {
+namespace {
+
+quant::WeightAlgorithm parse_weight_algorithm(const cxxopts::ParseResult& parsed, quant::Method method) {
+  if (parsed.count("weight-quantizer") == 0) {
+    return method == quant::Method::kRtn ? quant::WeightAlgorithm::kRtn : quant::WeightAlgorithm::kGptq;
+  }
+  auto text = parsed["weight-quantizer"].as<std::string>();
+  if (text == "rtn") {
+    return quant::WeightAlgorithm::kRtn;
+  }
+  if (text == "gptq") {
+    return quant::WeightAlgorithm::kGptq;
+  }
+  throw UsageError(str("--weight-quantizer ", text, ": use rtn or gptq"));
+}
+
+std::filesystem::path calibration_file(const cxxopts::ParseResult& parsed) {
+  if (parsed.count("calib-data") > 0) {
+    std::filesystem::path file = parsed["calib-data"].as<std::string>();
+    DQ_CHECK(std::filesystem::is_regular_file(file), file.string(), ": calibration text file not found (--calib-data)");
+    return file;
+  }
+  auto file = resolve_data_dir(parsed) / "wikitext-2-raw" / "wiki.valid.raw";
+  DQ_CHECK(std::filesystem::is_regular_file(file), file.string(),
+           ": default calibration file not found; pass --calib-data FILE or a --data-dir that contains "
+           "wikitext-2-raw/wiki.valid.raw");
+  return file;
+}
+
+std::string bits_label(const quant::QuantProfile& profile) {
+  auto bits = [](const quant::QuantSpec& spec) { return std::to_string(spec.enabled() ? spec.bits : 16); };
+  return bits(profile.weights.spec) + "-" + bits(profile.activations) + "-" + bits(profile.key);
+}
+
+}  // namespace
+
+int quantize_command(int argc, char** argv) {
+  cxxopts::Options options("dartquant quantize",
+                           "Quantize a model with rtn, gptq or quarot at a W-A-KV bit setting, optionally evaluating "
+                           "the result in the same process");
+  options.add_options()
+      ("model", "Hugging Face model folder (config.json, safetensors, tokenizer)", cxxopts::value<std::string>())
+      ("method", "rtn, gptq or quarot (random-Hadamard rotations + GPTQ)",
+       cxxopts::value<std::string>()->default_value("quarot"))
+      ("bits", "Bits as W-A-KV, e.g. 4-4-16 or 4-4-4; 16 disables that quantizer",
+       cxxopts::value<std::string>()->default_value("4-4-4"))
+      ("profile", "Quantizer profile: paper, quarot-paper or a JSON file",
+       cxxopts::value<std::string>()->default_value("paper"))
+      ("set", "Override one profile field, e.g. --set weights.group_size=64 (repeatable)",
+       cxxopts::value<std::vector<std::string>>())
+      ("weight-quantizer", "rtn or gptq (default: rtn for --method rtn, gptq otherwise)", cxxopts::value<std::string>())
+      ("calib-data", "Calibration text file (default: <data-dir>/wikitext-2-raw/wiki.valid.raw)",
+       cxxopts::value<std::string>())
+      ("nsamples", "Calibration windows", cxxopts::value<int64_t>()->default_value("128"))
+      ("seqlen", "Calibration window length in tokens (default: min(2048, max_position_embeddings))",
+       cxxopts::value<int64_t>())
+      ("seed", "Seed of the calibration windows and the random Hadamard signs",
+       cxxopts::value<uint64_t>()->default_value("0"))
+      ("calib-batch-size", "Calibration windows per forward pass", cxxopts::value<int64_t>()->default_value("8"))
+      ("no-center-embeddings", "Skip embedding mean-centering (rotation methods)")
+      ("output", "Write the results JSON (evaluation, settings, per-layer report) to FILE",
+       cxxopts::value<std::string>());
+  EvaluationOptionNames names{"eval", "eval-seqlen"};
+  add_evaluation_options(options, names, /*tasks_required=*/false);
+  add_runtime_options(options);
+
+  auto parsed = parse_options(options, argc, argv);
+  if (!parsed) {
+    return 0;
+  }
+  auto total_start = std::chrono::steady_clock::now();
+  std::filesystem::path model_dir = required_string(*parsed, "model");
+  ComputeOptions compute = apply_runtime_options(*parsed);
+
+  // Settings first, so that a mistake fails before any slow step.
+  quant::QuantizeOptions quantize;
+  quantize.method = quant::parse_method((*parsed)["method"].as<std::string>());
+  if (quantize.method == quant::Method::kDartquant) {
+    throw Error("--method dartquant: learned rotations (Whip loss, QR-Orth) are not available in this version; use "
+                "--method quarot for random-Hadamard rotations");
+  }
+  quantize.weight_algorithm = parse_weight_algorithm(*parsed, quantize.method);
+  quantize.profile = quant::load_profile((*parsed)["profile"].as<std::string>(), quant::locate_configs_dir());
+  auto [w_bits, a_bits, kv_bits] = quant::parse_bits((*parsed)["bits"].as<std::string>());
+  quant::apply_bits(quantize.profile, w_bits, a_bits, kv_bits);
+  if (parsed->count("set") > 0) {
+    for (const auto& assignment : (*parsed)["set"].as<std::vector<std::string>>()) {
+      quant::apply_override(quantize.profile, assignment);
+    }
+  }
+  quantize.seed = (*parsed)["seed"].as<uint64_t>();
+  quantize.center_embeddings = parsed->count("no-center-embeddings") == 0;
+  quantize.batch_size = (*parsed)["calib-batch-size"].as<int64_t>();
+  if (quantize.batch_size <= 0) {
+    throw UsageError(str("--calib-batch-size ", quantize.batch_size, ": must be positive"));
+  }
+  int64_t nsamples = (*parsed)["nsamples"].as<int64_t>();
+  if (nsamples <= 0) {
+    throw UsageError(str("--nsamples ", nsamples, ": must be positive"));
+  }
+  bool needs_calibration = quantize.weight_algorithm == quant::WeightAlgorithm::kGptq;
+  std::filesystem::path calib_file = needs_calibration ? calibration_file(*parsed) : std::filesystem::path();
+  auto plan = plan_evaluation(*parsed, names, /*tasks_required=*/false);
+
+  auto tokenizer = tokenizer::load_tokenizer(model_dir);
+  auto model = model::CausalLM::load(model_dir, compute);
+  int64_t seqlen = parsed->count("seqlen") > 0 ? (*parsed)["seqlen"].as<int64_t>()
+                                               : std::min<int64_t>(2048, model.config().max_position_embeddings);
+  DQ_CHECK(seqlen <= model.config().max_position_embeddings, "--seqlen ", seqlen,
+           " exceeds the model's max_position_embeddings (", model.config().max_position_embeddings, ")");
+  spdlog::info("quantize: method {}, bits {}, profile {}, weights by {}", quant::method_name(quantize.method),
+               bits_label(quantize.profile), quantize.profile.name,
+               quantize.weight_algorithm == quant::WeightAlgorithm::kGptq ? "gptq" : "rtn");
+
+  at::Tensor calibration;
+  if (needs_calibration) {
+    auto stream = calibration::calibration_stream(*tokenizer, calib_file);
+    calibration = calibration::sample_windows(stream, nsamples, seqlen, quantize.seed);
+    spdlog::info("calibration: {} windows of {} tokens from {} ({} tokens)", nsamples, seqlen, calib_file.string(),
+                 stream.size());
+  }
+
+  auto report = quant::quantize_model(model, calibration, quantize);
+  double quantize_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - total_start).count();
+  spdlog::info("quantized in {:.1f} s (rotations {:.1f} s, weights {:.1f} s), {} RTN fallback(s), peak RSS {:.0f} MiB",
+               quantize_seconds, report.rotation_seconds, report.weight_seconds, report.rtn_fallbacks,
+               static_cast<double>(peak_rss_bytes()) / (1 << 20));
+
+  EvaluationOutput evaluation;
+  if (!plan.empty()) {
+    evaluation = run_evaluation(*parsed, plan, model, *tokenizer);
+  }
+
+  if (parsed->count("output") > 0) {
+    nlohmann::json output = {{"results", evaluation.results}};
+    if (!evaluation.router_stats.is_null()) {
+      output["router_stats"] = evaluation.router_stats;
+    }
+    auto config = describe_evaluation(model_dir, *tokenizer, plan, evaluation, compute);
+    config["method"] = quant::method_name(quantize.method);
+    config["bits"] = bits_label(quantize.profile);
+    config["quantization"] = {
+        {"profile", quant::profile_to_json(quantize.profile)},
+        {"weight_quantizer", quantize.weight_algorithm == quant::WeightAlgorithm::kGptq ? "gptq" : "rtn"},
+        {"seed", quantize.seed},
+        {"center_embeddings", quantize.center_embeddings},
+        {"seconds", quantize_seconds},
+        {"peak_rss_bytes", peak_rss_bytes()},
+        {"report", report.to_json()},
+    };
+    if (needs_calibration) {
+      auto file = eval::describe_file(calib_file);
+      file["nsamples"] = nsamples;
+      file["seqlen"] = seqlen;
+      config["quantization"]["calibration"] = file;
+    }
+    output["config"] = config;
+    std::filesystem::path path = (*parsed)["output"].as<std::string>();
+    eval::write_results(path, output);
+    spdlog::info("wrote {}", path.string());
+  }
+  return 0;
+}
+
+}  // namespace dartquant::cli

@@ -1,0 +1,64 @@
+#include "dartquant/model/weight_loader.h"
+
+#include <ATen/ATen.h>
+
+#include "dartquant/core/error.h"
+
+namespace dartquant::model {
+namespace {
+
+std::string shape_string(at::IntArrayRef shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    text += (i == 0 ? "" : ", ") + std::to_string(shape[i]);
+  }
+  return text + "]";
+}
+
+/// Buffers that some exporters store but the forward pass recomputes.
+bool is_ignorable(const std::string& name) {
+  return name.size() >= 20 && name.compare(name.size() - 20, 20, "rotary_emb.inv_freq") == 0;
+}
+
+}  // namespace
+
+WeightLoader::WeightLoader(const io::Checkpoint& checkpoint, ComputeOptions options)
+    : checkpoint_(checkpoint), options_(options) {}
+
+at::Tensor WeightLoader::load(const std::string& name, const std::vector<int64_t>& shape) {
+  DQ_CHECK(checkpoint_.contains(name), "tensor ", name,
+           " is missing from the checkpoint; config.json does not match the weights (wrong folder or an "
+           "incomplete download?)");
+  const auto& info = checkpoint_.info(name);
+  DQ_CHECK(info.shape == shape, "tensor ", name, " has shape ", shape_string(info.shape), " but config.json implies ",
+           shape_string(shape), "; config.json does not match the weights");
+
+  at::Tensor tensor = checkpoint_.load(name);
+  DQ_CHECK(tensor.is_floating_point(), "tensor ", name, " has integer dtype ", tensor.scalar_type(),
+           "; an unquantized checkpoint needs F32, F16 or BF16 weights");
+  DQ_CHECK(at::isfinite(tensor).all().item<bool>(), "tensor ", name, " contains NaN or Inf values (",
+           at::isnan(tensor).sum().item<int64_t>(), " NaN, ", at::isinf(tensor).sum().item<int64_t>(),
+           " Inf); the checkpoint is corrupt");
+  consumed_.insert(name);
+  return tensor.to(options_.device);
+}
+
+void WeightLoader::check_all_consumed() const {
+  std::vector<std::string> extra;
+  for (const auto& name : checkpoint_.names()) {
+    if (consumed_.count(name) == 0 && !is_ignorable(name)) {
+      extra.push_back(name);
+    }
+  }
+  if (extra.empty()) {
+    return;
+  }
+  std::string listed;
+  for (size_t i = 0; i < extra.size() && i < 5; ++i) {
+    listed += (i == 0 ? "" : ", ") + extra[i];
+  }
+  throw Error(str("the checkpoint has ", extra.size(), " tensor(s) that config.json does not account for (", listed,
+                  extra.size() > 5 ? ", ..." : "", "); config.json does not match the weights"));
+}
+
+}  // namespace dartquant::model

@@ -1,0 +1,182 @@
+#include "dartquant/quant/model_quantizer.h"
+
+#include <chrono>
+#include <set>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "dartquant/core/error.h"
+#include "dartquant/quant/quantizer.h"
+#include "dartquant/rotation/hadamard.h"
+#include "dartquant/rotation/preprocess.h"
+#include "dartquant/rotation/rotate.h"
+
+namespace dartquant::quant {
+namespace {
+
+using model::Linear;
+using model::LinearRole;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// The Hadamard sizes a rotated model uses, with their constructions.
+std::vector<std::string> describe_hadamards(model::CausalLM& model, const QuantizeOptions& options) {
+  std::set<int64_t> sizes = {model.config().hidden_size, model.config().head_dim};
+  if (options.method == Method::kQuarot) {
+    sizes.insert(model.config().num_attention_heads);
+  }
+  for (auto& layer : model.layers()) {
+    layer.for_each_linear([&](Linear& linear) {
+      if (linear.site().role == LinearRole::kDown) {
+        sizes.insert(linear.in_features());
+      }
+    });
+  }
+  std::vector<std::string> plans;
+  for (int64_t size : sizes) {
+    plans.push_back(std::to_string(size) + ": " + rotation::plan_hadamard(size).describe());
+  }
+  return plans;
+}
+
+}  // namespace
+
+Method parse_method(const std::string& text) {
+  if (text == "rtn") {
+    return Method::kRtn;
+  }
+  if (text == "gptq") {
+    return Method::kGptq;
+  }
+  if (text == "quarot") {
+    return Method::kQuarot;
+  }
+  if (text == "dartquant") {
+    return Method::kDartquant;
+  }
+  throw UsageError(str("--method ", text, ": unknown method; use rtn, gptq, quarot or dartquant"));
+}
+
+std::string method_name(Method method) {
+  switch (method) {
+    case Method::kRtn:
+      return "rtn";
+    case Method::kGptq:
+      return "gptq";
+    case Method::kQuarot:
+      return "quarot";
+    case Method::kDartquant:
+      return "dartquant";
+  }
+  return "unknown";
+}
+
+nlohmann::json QuantizeReport::to_json() const {
+  nlohmann::json layer_list = nlohmann::json::array();
+  for (const auto& layer : layers) {
+    nlohmann::json linears = nlohmann::json::array();
+    for (const auto& linear : layer.linears) {
+      linears.push_back({{"name", linear.name},
+                         {"algorithm", linear.algorithm},
+                         {"tokens", linear.tokens},
+                         {"loss", linear.loss},
+                         {"damping", linear.damping}});
+    }
+    layer_list.push_back({{"layer", layer.layer}, {"seconds", layer.seconds}, {"linears", linears}});
+  }
+  return {{"rotation_seconds", rotation_seconds},
+          {"weight_seconds", weight_seconds},
+          {"rtn_fallbacks", rtn_fallbacks},
+          {"hadamard", hadamard_plans},
+          {"layers", layer_list}};
+}
+
+void rotate_model(model::CausalLM& model, const QuantizeOptions& options, QuantizeReport* report) {
+  if (options.method == Method::kRtn || options.method == Method::kGptq) {
+    return;
+  }
+  auto start = std::chrono::steady_clock::now();
+  const auto& config = model.config();
+  auto storage_dtype = model.embed_tokens.scalar_type();
+
+  // All rotation algebra in float64, cast back once at the end.
+  rotation::convert_weights(model, at::kDouble);
+  if (options.center_embeddings) {
+    rotation::center_embeddings(model);
+  }
+  rotation::fold_norms(model);
+
+  if (options.method == Method::kQuarot) {
+    rotation::apply_r1(model, rotation::random_hadamard(config.hidden_size, options.seed));
+    for (auto& layer : model.layers()) {
+      rotation::apply_quarot_r2(layer, config);
+    }
+  } else {
+    DQ_CHECK(options.r1.defined() && static_cast<int64_t>(options.r2.size()) == config.num_hidden_layers,
+             "dartquant needs learned rotations: R1 and one R2 per layer (", config.num_hidden_layers, ")");
+    rotation::apply_r1(model, options.r1.to(at::kDouble));
+    for (auto& layer : model.layers()) {
+      rotation::apply_r2_offline(layer, config, options.r2[static_cast<size_t>(layer.index())].to(at::kDouble));
+    }
+  }
+  rotation::apply_r4(model);
+  if (options.profile.key.enabled() || options.profile.value.enabled()) {
+    rotation::apply_r3(model);
+  }
+
+  if (options.cast_to_storage_dtype) {
+    rotation::convert_weights(model, storage_dtype);
+  }
+  if (report != nullptr) {
+    report->rotation_seconds = seconds_since(start);
+    report->hadamard_plans = describe_hadamards(model, options);
+  }
+  spdlog::info("{}: rotations applied in {:.1f} s", method_name(options.method), seconds_since(start));
+}
+
+void enable_activation_quantization(model::CausalLM& model, const QuantizeOptions& options) {
+  const auto& profile = options.profile;
+  int64_t head_dim = model.config().head_dim;
+
+  if (profile.activations.enabled()) {
+    QuantSpec per_token = profile.activations;
+    QuantSpec per_head = profile.activations;
+    per_head.group_size = head_dim;
+    bool o_proj_per_head = options.method == Method::kDartquant && profile.o_proj_per_head_under_offline_r2;
+
+    for (auto& layer : model.layers()) {
+      layer.for_each_linear([&](Linear& linear) {
+        if (linear.site().role == LinearRole::kRouter) {
+          return;  // routers stay in full precision, weights and input
+        }
+        QuantSpec spec = linear.site().role == LinearRole::kOutput && o_proj_per_head ? per_head : per_token;
+        linear.set_input_quantizer([spec](const at::Tensor& x) { return fake_quantize(x, spec); });
+      });
+    }
+  }
+
+  for (auto& layer : model.layers()) {
+    if (profile.key.enabled()) {
+      QuantSpec spec = resolve_head_groups(profile.key, head_dim);
+      layer.attention.set_key_quantizer([spec](const at::Tensor& k) { return fake_quantize(k, spec); });
+    }
+    if (profile.value.enabled()) {
+      QuantSpec spec = resolve_head_groups(profile.value, head_dim);
+      layer.attention.set_value_quantizer([spec](const at::Tensor& v) { return fake_quantize(v, spec); });
+    }
+  }
+}
+
+QuantizeReport quantize_model(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options) {
+  QuantizeReport report;
+  rotate_model(model, options, &report);
+  quantize_weights(model, calibration, options, &report);
+  enable_activation_quantization(model, options);
+  return report;
+}
+
+}  // namespace dartquant::quant

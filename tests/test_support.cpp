@@ -1,0 +1,52 @@
+#include "test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace dartquant::testing {
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void write_file(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+std::filesystem::path make_temp_dir(const std::string& prefix) {
+  std::random_device device;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto dir = std::filesystem::temp_directory_path() /
+               (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(device()));
+    if (std::filesystem::create_directory(dir)) {
+      return dir;
+    }
+  }
+  throw std::runtime_error("cannot create a temporary directory for " + prefix);
+}
+
+CommandResult run_cli(const std::string& args) {
+  auto dir = make_temp_dir("dq-cli");
+  auto out_path = dir / "stdout";
+  auto err_path = dir / "stderr";
+  std::string command = std::string("'") + DARTQUANT_CLI + "' " + args + " >'" + out_path.string() + "' 2>'" +
+                        err_path.string() + "' </dev/null";
+  int status = std::system(command.c_str());
+
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = read_file(out_path);
+  result.err = read_file(err_path);
+  std::filesystem::remove_all(dir);
+  return result;
+}
+
+}  // namespace dartquant::testing
