@@ -14,7 +14,7 @@ using testing::data_dir;
 using testing::model_dir;
 using testing::run_cli;
 
-std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+using testing::quoted;
 
 TEST(Cli, NoCommandIsUsageError) {
   auto result = run_cli("");

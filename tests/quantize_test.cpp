@@ -25,7 +25,7 @@ using testing::data_dir;
 using testing::model_dir;
 using testing::run_cli;
 
-std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+using testing::quoted;
 
 /// Inputs that each Linear of decoder layer `layer` sees on calibration text.
 std::map<std::string, at::Tensor> capture_inputs(model::CausalLM& model, int64_t layer_index) {

@@ -101,7 +101,7 @@ TEST(CliZeroShot, MalformedDataIsRuntimeError) {
 
 /// A results file as `dartquant eval --output` writes it, with the given metrics.
 void write_results(const fs::path& path, const std::string& model, const std::string& method, const std::string& bits,
-                   const std::vector<double>& percents, double wiki) {
+                   const std::vector<double>& percents, double wiki, const std::string& dtype = "float16") {
   const std::vector<std::pair<std::string, std::string>> columns = {
       {"winogrande", "acc"}, {"social_iqa", "acc"},    {"piqa", "acc_norm"},     {"openbookqa", "acc_norm"},
       {"lambada_openai", "acc"}, {"hellaswag", "acc_norm"}, {"arc_easy", "acc_norm"}, {"arc_challenge", "acc_norm"},
@@ -115,7 +115,7 @@ void write_results(const fs::path& path, const std::string& model, const std::st
   results["wiki"] = {{"ppl", wiki}};
   nlohmann::json file = {
       {"results", results},
-      {"config", {{"model", {{"path", "/models/" + model}}}, {"method", method}, {"bits", bits}}}};
+      {"config", {{"model", {{"path", "/models/" + model}}}, {"method", method}, {"bits", bits}, {"dtype", dtype}}}};
   testing::write_file(path, file.dump());
 }
 
@@ -156,7 +156,7 @@ TEST(CliTable, CsvAndMissingValues) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out,
             "model,bits,method,WG,SIQA,PIQA,OBQA,LAMB,HS,ARC-E,ARC-C,MMLU,AVG,WIKI\n"
-            "tiny,FP16,-,50.00,-,-,-,-,-,-,-,-,-,-\n");
+            "tiny,FP,-,50.00,-,-,-,-,-,-,-,-,-,-\n");
 }
 
 TEST(CliTable, NoFilesIsUsageError) {

@@ -38,6 +38,9 @@ struct CommandResult {
 /// captures stdout and stderr through temporary files.
 CommandResult run_cli(const std::string& args);
 
+/// Single-quotes a path for the shell command line of run_cli.
+inline std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+
 /// A fresh empty directory under the system temp folder, removed by the caller.
 std::filesystem::path make_temp_dir(const std::string& prefix);
 

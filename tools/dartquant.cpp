@@ -62,8 +62,8 @@ int dispatch(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   // Forward passes allocate and free tensors of tens of MiB per operation.
-  // glibc serves those with mmap and returns them at once, so every operation
-  // pays page faults on fresh zeroed pages; keeping them in the heap avoids it.
+  // glibc serves those with mmap and unmaps them on free, so every operation
+  // paid page faults on fresh zeroed pages. Keeping them in the heap avoids that.
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 

@@ -33,17 +33,10 @@ int eval_command(int argc, char** argv) {
   auto evaluation = run_evaluation(*parsed, plan, model, *tokenizer);
 
   if (parsed->count("output") > 0) {
-    nlohmann::json output = {{"results", evaluation.results}};
-    if (!evaluation.router_stats.is_null()) {
-      output["router_stats"] = evaluation.router_stats;
-    }
     auto config = describe_evaluation(model_dir, *tokenizer, plan, evaluation, compute);
     config["method"] = "fp";
     config["bits"] = "16-16-16";
-    output["config"] = config;
-    std::filesystem::path path = (*parsed)["output"].as<std::string>();
-    eval::write_results(path, output);
-    spdlog::info("wrote {}", path.string());
+    write_run_results((*parsed)["output"].as<std::string>(), evaluation, config);
   }
   return 0;
 }

@@ -204,4 +204,15 @@ nlohmann::json describe_evaluation(const std::filesystem::path& model_dir, const
   return config;
 }
 
+void write_run_results(const std::filesystem::path& path, const EvaluationOutput& evaluation,
+                       const nlohmann::json& config) {
+  nlohmann::json output = {{"results", evaluation.results}};
+  if (!evaluation.router_stats.is_null()) {
+    output["router_stats"] = evaluation.router_stats;
+  }
+  output["config"] = config;
+  eval::write_results(path, output);
+  spdlog::info("wrote {}", path.string());
+}
+
 }  // namespace dartquant::cli

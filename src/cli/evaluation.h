@@ -72,6 +72,11 @@ nlohmann::json describe_evaluation(const std::filesystem::path& model_dir, const
                                    const EvaluationPlan& plan, const EvaluationOutput& output,
                                    const ComputeOptions& compute);
 
+/// Writes {"results", "router_stats" (when collected), "config"} to `path`
+/// atomically and logs it.
+void write_run_results(const std::filesystem::path& path, const EvaluationOutput& evaluation,
+                       const nlohmann::json& config);
+
 /// Comma-separated list to items, empty items dropped.
 std::vector<std::string> split_list(const std::string& text);
 

@@ -150,10 +150,6 @@ int quantize_command(int argc, char** argv) {
   }
 
   if (parsed->count("output") > 0) {
-    nlohmann::json output = {{"results", evaluation.results}};
-    if (!evaluation.router_stats.is_null()) {
-      output["router_stats"] = evaluation.router_stats;
-    }
     auto config = describe_evaluation(model_dir, *tokenizer, plan, evaluation, compute);
     config["method"] = quant::method_name(quantize.method);
     config["bits"] = bits_label(quantize.profile);
@@ -172,10 +168,7 @@ int quantize_command(int argc, char** argv) {
       file["seqlen"] = seqlen;
       config["quantization"]["calibration"] = file;
     }
-    output["config"] = config;
-    std::filesystem::path path = (*parsed)["output"].as<std::string>();
-    eval::write_results(path, output);
-    spdlog::info("wrote {}", path.string());
+    write_run_results((*parsed)["output"].as<std::string>(), evaluation, config);
   }
   return 0;
 }

@@ -14,6 +14,10 @@ constexpr int kBarWidth = 28;
 
 }  // namespace
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 std::string format_duration(double seconds) {
   char buffer[32];
   if (seconds < 60) {

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "dartquant/core/error.h"
+#include "dartquant/core/progress.h"
 #include "dartquant/quant/quantizer.h"
 #include "dartquant/rotation/hadamard.h"
 #include "dartquant/rotation/preprocess.h"
@@ -19,11 +20,7 @@ namespace {
 using model::Linear;
 using model::LinearRole;
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-/// The Hadamard sizes a rotated model uses, with their constructions.
+/// Lists the Hadamard sizes a rotated model uses, with their constructions.
 std::vector<std::string> describe_hadamards(model::CausalLM& model, const QuantizeOptions& options) {
   std::set<int64_t> sizes = {model.config().hidden_size, model.config().head_dim};
   if (options.method == Method::kQuarot) {

@@ -19,10 +19,6 @@ namespace {
 using model::Linear;
 using model::LinearRole;
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 bool is_quantized(const Linear& linear) { return linear.site().role != LinearRole::kRouter; }
 
 /// GPTQ order within a layer: [q, k, v] → [o] → [gate, up] → [down]. Each
@@ -119,8 +115,8 @@ void quantize_gptq(model::CausalLM& model, const at::Tensor& calibration, const 
     LayerReport layer_report{layer.index(), 0, {}};
 
     for (auto& group : gptq_groups(layer)) {
-      // Collect each Linear's Hessian from the inputs it actually sees: an
-      // expert only gets the tokens routed to it.
+      // Each Linear's Hessian comes from its actual inputs, so an expert's
+      // Hessian covers only the tokens routed to it.
       std::map<const Linear*, HessianAccumulator> hessians;
       for (Linear* linear : group) {
         hessians.emplace(linear, HessianAccumulator(linear->in_features(), at::kFloat, linear->weight().device()));

@@ -45,6 +45,14 @@ std::string model_name(const nlohmann::json& config) {
   return "?";
 }
 
+/// The bits column of an unquantized model: its compute dtype ("FP32", "BF16", ...).
+std::string unquantized_bits(const nlohmann::json& config) {
+  static const std::map<std::string, std::string> names = {
+      {"float32", "FP32"}, {"float16", "FP16"}, {"bfloat16", "BF16"}, {"float64", "FP64"}};
+  auto found = names.find(config.value("dtype", std::string()));
+  return found == names.end() ? "FP" : found->second;
+}
+
 std::vector<std::string> cells(const TableRow& row) {
   std::vector<std::string> values = {row.model, row.bits, row.method};
   for (const auto& score : row.scores) {
@@ -95,7 +103,7 @@ TableRow table_row(const nlohmann::json& results_file, const std::string& source
   std::string method = config.value("method", std::string("fp"));
   std::string bits = config.value("bits", std::string("16-16-16"));
   row.method = method_name(method);
-  row.bits = method == "fp" && bits == "16-16-16" ? "FP16" : bits;
+  row.bits = method == "fp" ? unquantized_bits(config) : bits;
 
   bool complete = true;
   double sum = 0;

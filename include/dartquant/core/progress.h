@@ -37,6 +37,9 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_draw_;
 };
 
+/// Seconds elapsed since `start` on the steady clock.
+double seconds_since(std::chrono::steady_clock::time_point start);
+
 /// Formats seconds as "1h02m", "3m05s" or "12.3s".
 std::string format_duration(double seconds);
 

@@ -15,14 +15,14 @@
 
 namespace dartquant::quant {
 
-/// The rows of the paper's table.
+/// Quantization methods: the rows of the DartQuant paper's results table.
 enum class Method { kRtn, kGptq, kQuarot, kDartquant };
 
 /// Parses rtn, gptq, quarot or dartquant; throws UsageError otherwise.
 Method parse_method(const std::string& text);
 std::string method_name(Method method);
 
-/// How weights are rounded: round-to-nearest or GPTQ.
+/// Weight rounding algorithm: round-to-nearest or GPTQ.
 enum class WeightAlgorithm { kRtn, kGptq };
 
 struct QuantizeOptions {
@@ -37,7 +37,7 @@ struct QuantizeOptions {
   std::vector<at::Tensor> r2;           ///< DartQuant: learned R2 per layer [kv_heads, head_dim, head_dim]
 };
 
-/// What happened to one Linear.
+/// Outcome of quantizing one Linear.
 struct LinearReport {
   std::string name;
   std::string algorithm;    ///< "gptq", "rtn" or "rtn-fallback"

@@ -19,10 +19,10 @@ void convert_weights(model::CausalLM& model, c10::ScalarType dtype);
 void center_embeddings(model::CausalLM& model);
 
 /// Folds each RMSNorm weight γ into the Linears that read its output
-/// (W ← W·diag(γ)): input_layernorm into q, k, v; post_attention_layernorm
-/// into gate and up of the dense MLP, of every expert and of the shared
-/// experts, and into the MoE router; the final norm into lm_head. The norms
-/// become weight-free.
+/// (W ← W·diag(γ)), so the norms become weight-free. input_layernorm goes
+/// into q, k and v. post_attention_layernorm goes into gate and up of the
+/// dense MLP, of every expert and of the shared experts, and into the MoE
+/// router. The final norm goes into lm_head.
 void fold_norms(model::CausalLM& model);
 
 }  // namespace dartquant::rotation

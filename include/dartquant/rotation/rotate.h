@@ -19,9 +19,10 @@ namespace dartquant::rotation {
 /// every Linear that writes it (o_proj, every down projection).
 void apply_r1(model::CausalLM& model, const at::Tensor& r1);
 
-/// DartQuant's offline R2 of one layer, r2 [kv_heads, head_dim, head_dim]:
-/// v_proj output rows of KV head g ← R2[g]ᵀ·W_g; o_proj input columns of
-/// query head j ← W_j·R2[j / n_rep]. No online transform is needed.
+/// Applies DartQuant's offline R2 of one layer, r2 [kv_heads, head_dim, head_dim].
+/// The v_proj output rows of KV head g become R2[g]ᵀ·W_g, and the o_proj
+/// input columns of query head j become W_j·R2[j / n_rep]. No online
+/// transform is needed.
 void apply_r2_offline(model::DecoderLayer& layer, const model::ModelConfig& config, const at::Tensor& r2);
 
 /// QuaRot's R2 of one layer: v_proj rows per head get H_{d_h}/√d_h offline,

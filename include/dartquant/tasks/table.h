@@ -12,7 +12,7 @@ namespace dartquant::tasks {
 
 struct TableRow {
   std::string model;
-  std::string bits;    ///< "FP16" for an unquantized model, else W-A-KV bits such as "4-4-16"
+  std::string bits;    ///< the compute dtype ("FP32", "BF16") for an unquantized model, else W-A-KV bits ("4-4-16")
   std::string method;  ///< "-" for an unquantized model
   std::vector<std::optional<double>> scores;  ///< percent, one per zero-shot column; unset when missing
   std::optional<double> average;              ///< mean of the nine scores when all are present
