@@ -47,7 +47,8 @@ TEST(CliEval, MissingModelIsUsageError) {
 }
 
 TEST(CliEval, UnknownTaskIsUsageError) {
-  auto result = run_cli("eval --model " + quoted(model_dir("stories260K")) + " --tasks wiki,poetry");
+  auto result = run_cli("eval --model " + quoted(model_dir("stories260K")) + " --tasks wiki,poetry --data-dir " +
+                        quoted(data_dir()));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("unknown task \"poetry\""), std::string::npos) << result.err;
 }

@@ -45,7 +45,7 @@ std::string model_name(const nlohmann::json& config) {
   return "?";
 }
 
-/// The bits column of an unquantized model: its compute dtype ("FP32", "BF16", ...).
+/// Returns the bits column of an unquantized model: its compute dtype ("FP32", "BF16", ...).
 std::string unquantized_bits(const nlohmann::json& config) {
   static const std::map<std::string, std::string> names = {
       {"float32", "FP32"}, {"float16", "FP16"}, {"bfloat16", "BF16"}, {"float64", "FP64"}};

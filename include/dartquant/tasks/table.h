@@ -24,9 +24,10 @@ struct TableRow {
 /// tasks stay empty. `source` names the file in errors.
 TableRow table_row(const nlohmann::json& results_file, const std::string& source);
 
-/// A Markdown table laid out as the DartQuant paper's tables: every cell centred in a column as wide as its
-/// longest entry plus two spaces, " :---: " alignment rows, two decimals, "-" for a missing value,
-/// and the model name only on the first of consecutive rows of one model.
+/// A Markdown table laid out as the DartQuant paper's tables. Every cell is centred in a column
+/// as wide as its longest entry plus two spaces, under a " :---: " alignment row. Scores have two
+/// decimals, a missing value is "-", and the model name appears only on the first of
+/// consecutive rows of one model.
 std::string render_markdown(const std::vector<TableRow>& rows);
 
 /// The same table as CSV with a header line and the model name on every row.
