@@ -27,7 +27,7 @@ using testing::run_cli;
 
 using testing::quoted;
 
-/// Inputs that each Linear of decoder layer `layer` sees on calibration text.
+/// Inputs of each Linear of decoder layer `layer_index` on calibration text.
 std::map<std::string, at::Tensor> capture_inputs(model::CausalLM& model, int64_t layer_index) {
   auto tokenizer = tokenizer::load_tokenizer(model_dir("tiny-llama-5m"));
   auto stream = calibration::calibration_stream(*tokenizer, data_dir() / "wikitext-2-raw" / "wiki.valid.raw");

@@ -140,8 +140,8 @@ EvaluationPlan plan_evaluation(const cxxopts::ParseResult& parsed, const Evaluat
   }
 
   check_zero_shot_options(parsed, plan.zero_shot_tasks);
-  if (!plan.zero_shot_tasks.empty() || !plan.text_tasks.empty()) {
-    plan.data_dir = plan.zero_shot_tasks.empty() ? std::filesystem::path() : resolve_data_dir(parsed);
+  if (!plan.zero_shot_tasks.empty()) {
+    plan.data_dir = resolve_data_dir(parsed);
   }
   return plan;
 }

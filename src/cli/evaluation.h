@@ -35,11 +35,11 @@ struct TextTask {
   std::string protocol;
 };
 
-/// What to evaluate, resolved and checked before any slow step.
+/// Evaluation tasks and settings, resolved and checked before any slow step.
 struct EvaluationPlan {
   std::vector<TextTask> text_tasks;
   std::vector<std::string> zero_shot_tasks;  ///< lm-eval names
-  std::filesystem::path data_dir;            ///< set when a task needs it
+  std::filesystem::path data_dir;            ///< data root of the zero-shot tasks, empty when none run
   std::optional<int64_t> seqlen;             ///< perplexity window; default from the model
   std::optional<int64_t> limit;
   int64_t batch_size = 0;

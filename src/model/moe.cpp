@@ -67,7 +67,7 @@ at::Tensor MoeBlock::forward(const at::Tensor& x, const ForwardContext& context)
     context.router_observer(decision);
   }
 
-  // Sort the (token, slot) assignments by expert so that each expert sees one
+  // Sort the (token, slot) assignments by expert so that each expert gets one
   // contiguous group of its tokens.
   auto flat_experts = decision.expert_indices.reshape(-1);
   auto flat_weights = decision.weights.reshape(-1).to(x.scalar_type());

@@ -1,4 +1,4 @@
-// Where and in which precision tensors are computed.
+// Compute device and precision of the forward pass.
 #pragma once
 
 #include <string>

@@ -1,7 +1,7 @@
 // Error types and the DQ_CHECK macro used across the library.
 //
-// Library code throws; the CLI catches once in main and maps the type to an
-// exit code: 0 success, 1 runtime failure (Error), 2 usage error (UsageError).
+// Library code throws, and the CLI catches once in main and maps the type to
+// an exit code: 0 success, 1 runtime failure (Error), 2 usage error (UsageError).
 #pragma once
 
 #include <sstream>
@@ -12,7 +12,7 @@
 namespace dartquant {
 
 /// A runtime failure caused by bad input or environment (exit code 1).
-/// The message names the file, field or value and says what to do.
+/// The message names the file, field or value and the remedy.
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

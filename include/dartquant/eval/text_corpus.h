@@ -10,7 +10,7 @@
 
 namespace dartquant::eval {
 
-/// Builds the WikiText-2 text as the GPTQ protocol sees it through the Hugging
+/// Builds the WikiText-2 text as the GPTQ protocol reads it through the Hugging
 /// Face `wikitext-2-raw-v1` dataset: every line of the raw file with its
 /// trailing newline is a row, whitespace-only lines become empty rows, and the
 /// rows are joined with "\n\n".

@@ -1,4 +1,4 @@
-// A Linear layer that knows its role in the model, so later stages (rotation,
+// A Linear layer that records its role in the model, so later stages (rotation,
 // quantization, calibration) can select layers without matching name strings.
 #pragma once
 
@@ -10,10 +10,10 @@
 
 namespace dartquant::model {
 
-/// What a Linear computes inside a decoder layer (or the model head).
+/// Role of a Linear inside a decoder layer (or the model head).
 enum class LinearRole { kQuery, kKey, kValue, kOutput, kGate, kUp, kDown, kRouter, kLmHead };
 
-/// Which MLP a gate/up/down projection belongs to.
+/// Kind of MLP that a gate/up/down projection belongs to.
 enum class MlpKind { kNone, kDense, kExpert, kSharedExpert };
 
 std::string role_name(LinearRole role);

@@ -27,7 +27,7 @@ class MoeBlock {
   at::Tensor forward(const at::Tensor& x, const ForwardContext& context) const;
 
   /// Routes N tokens x: [N, hidden]: softmax over all experts in at least
-  /// float32, top-k, renormalized when the config says so.
+  /// float32, top-k, renormalized when the config sets norm_topk_prob.
   RouterDecision route(const at::Tensor& x) const;
 
   Linear router;  ///< [experts, hidden]; kept in full precision by quantization

@@ -26,8 +26,8 @@ class WeightLoader {
   /// Marks a tensor as accounted for without loading it (a tied lm_head copy).
   void skip(const std::string& name) { consumed_.insert(name); }
 
-  /// Throws when the checkpoint holds tensors that no module loaded: a
-  /// mismatch between config.json and the weights.
+  /// Throws when the checkpoint contains tensors that no module loaded, which
+  /// means config.json does not match the weights.
   void check_all_consumed() const;
 
  private:
