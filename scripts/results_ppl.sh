@@ -2,7 +2,7 @@
 # WikiText-2 perplexity of FP, rtn, gptq and quarot at 4-4-16 and 4-4-4 for
 # the shared models; writes one results JSON per run under results/ppl/ and
 # prints a Markdown table with each run's command.
-# Usage: [THREADS=N] scripts/results_ppl.sh [--limit N] [model ...]
+# Usage: [THREADS=N] [TOOL=path/to/dartquant] scripts/results_ppl.sh [--limit N] [model ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DARTQUANT_DATA="${DARTQUANT_DATA:-$(cd .. && pwd)/shared/data}"
@@ -13,7 +13,7 @@ if [ "${1:-}" = "--limit" ]; then
 fi
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(stories260K tiny-llama-5m tiny-mixtral tiny-deepseek-moe)
-tool=./build/dartquant
+tool="${TOOL:-./build/dartquant}"
 mkdir -p results/ppl
 
 json_value() {  # file, jq-like path of two keys

@@ -1,15 +1,17 @@
-// dartquant quantize: rotate and quantize a model (rtn, gptq, quarot), then
-// optionally evaluate it in the same process.
+// dartquant quantize: rotate and quantize a model (rtn, gptq, quarot,
+// dartquant), then optionally evaluate it in the same process.
 #include <chrono>
 
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 
 #include "cli_options.h"
+#include "dartquant_cli.h"
 #include "dartquant/calibration/calibration_data.h"
 #include "dartquant/cli/commands.h"
 #include "dartquant/core/error.h"
 #include "dartquant/core/memory.h"
+#include "dartquant/core/progress.h"
 #include "dartquant/eval/results.h"
 #include "dartquant/quant/configs_dir.h"
 #include "dartquant/quant/model_quantizer.h"
@@ -54,12 +56,12 @@ std::string bits_label(const quant::QuantProfile& profile) {
 
 int quantize_command(int argc, char** argv) {
   cxxopts::Options options("dartquant quantize",
-                           "Quantize a model with rtn, gptq or quarot at a W-A-KV bit setting, optionally evaluating "
-                           "the result in the same process");
+                           "Quantize a model with rtn, gptq, quarot or dartquant at a W-A-KV bit setting, optionally "
+                           "evaluating the result in the same process");
   options.add_options()
       ("model", "Hugging Face model folder (config.json, safetensors, tokenizer)", cxxopts::value<std::string>())
-      ("method", "rtn, gptq or quarot (random-Hadamard rotations + GPTQ)",
-       cxxopts::value<std::string>()->default_value("quarot"))
+      ("method", "rtn, gptq, quarot (random-Hadamard rotations + GPTQ) or dartquant (learned rotations + GPTQ)",
+       cxxopts::value<std::string>()->default_value("dartquant"))
       ("bits", "Bits as W-A-KV, e.g. 4-4-16 or 4-4-4; 16 disables that quantizer",
        cxxopts::value<std::string>()->default_value("4-4-4"))
       ("profile", "Quantizer profile: paper, quarot-paper or a JSON file",
@@ -72,7 +74,7 @@ int quantize_command(int argc, char** argv) {
       ("nsamples", "Calibration windows", cxxopts::value<int64_t>()->default_value("128"))
       ("seqlen", "Calibration window length in tokens (default: min(2048, max_position_embeddings))",
        cxxopts::value<int64_t>())
-      ("seed", "Seed of the calibration windows and the random Hadamard signs",
+      ("seed", "Seed of the calibration windows, the random Hadamard signs and DartQuant's sampling",
        cxxopts::value<uint64_t>()->default_value("0"))
       ("calib-batch-size", "Calibration windows per forward pass", cxxopts::value<int64_t>()->default_value("8"))
       ("no-center-embeddings", "Skip embedding mean-centering (rotation methods)")
@@ -80,6 +82,7 @@ int quantize_command(int argc, char** argv) {
        cxxopts::value<std::string>());
   EvaluationOptionNames names{"eval", "eval-seqlen"};
   add_evaluation_options(options, names, /*tasks_required=*/false);
+  add_dartquant_options(options);
   add_runtime_options(options);
 
   auto parsed = parse_options(options, argc, argv);
@@ -93,10 +96,7 @@ int quantize_command(int argc, char** argv) {
   // Settings first, so that a mistake fails before any slow step.
   quant::QuantizeOptions quantize;
   quantize.method = quant::parse_method((*parsed)["method"].as<std::string>());
-  if (quantize.method == quant::Method::kDartquant) {
-    throw Error("--method dartquant: learned rotations (Whip loss, QR-Orth) are not available in this version; use "
-                "--method quarot for random-Hadamard rotations");
-  }
+  check_dartquant_options(*parsed, quantize.method);
   quantize.weight_algorithm = parse_weight_algorithm(*parsed, quantize.method);
   quantize.profile = quant::load_profile((*parsed)["profile"].as<std::string>(), quant::locate_configs_dir());
   auto [w_bits, a_bits, kv_bits] = quant::parse_bits((*parsed)["bits"].as<std::string>());
@@ -116,7 +116,8 @@ int quantize_command(int argc, char** argv) {
   if (nsamples <= 0) {
     throw UsageError(str("--nsamples ", nsamples, ": must be positive"));
   }
-  bool needs_calibration = quantize.weight_algorithm == quant::WeightAlgorithm::kGptq;
+  bool needs_calibration = quantize.weight_algorithm == quant::WeightAlgorithm::kGptq ||
+                           learns_rotations(*parsed, quantize.method);
   std::filesystem::path calib_file = needs_calibration ? calibration_file(*parsed) : std::filesystem::path();
   auto plan = plan_evaluation(*parsed, names, /*tasks_required=*/false);
 
@@ -138,7 +139,21 @@ int quantize_command(int argc, char** argv) {
                  stream.size());
   }
 
-  auto report = quant::quantize_model(model, calibration, quantize);
+  quant::QuantizeReport report;
+  nlohmann::json dartquant_block;
+  if (quantize.method == quant::Method::kDartquant) {
+    // Rotations are learned on the preprocessed, unrotated model.
+    auto storage_dtype = model.embed_tokens.scalar_type();
+    auto preprocess_start = std::chrono::steady_clock::now();
+    quant::preprocess_model(model, quantize);
+    report.rotation_seconds = seconds_since(preprocess_start);
+    dartquant_block = prepare_dartquant_rotations(*parsed, model_dir, model, calibration, compute, quantize);
+    quant::apply_rotations(model, quantize, storage_dtype, &report);
+    quant::quantize_weights(model, calibration, quantize, &report);
+    quant::enable_activation_quantization(model, quantize);
+  } else {
+    report = quant::quantize_model(model, calibration, quantize);
+  }
   double quantize_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - total_start).count();
   spdlog::info("quantized in {:.1f} s (rotations {:.1f} s, weights {:.1f} s), {} RTN fallback(s), peak RSS {:.0f} MiB",
                quantize_seconds, report.rotation_seconds, report.weight_seconds, report.rtn_fallbacks,
@@ -162,6 +177,9 @@ int quantize_command(int argc, char** argv) {
         {"peak_rss_bytes", peak_rss_bytes()},
         {"report", report.to_json()},
     };
+    if (!dartquant_block.is_null()) {
+      config["quantization"]["dartquant"] = dartquant_block;
+    }
     if (needs_calibration) {
       auto file = eval::describe_file(calib_file);
       file["nsamples"] = nsamples;

@@ -92,21 +92,19 @@ nlohmann::json QuantizeReport::to_json() const {
           {"layers", layer_list}};
 }
 
-void rotate_model(model::CausalLM& model, const QuantizeOptions& options, QuantizeReport* report) {
-  if (options.method == Method::kRtn || options.method == Method::kGptq) {
-    return;
-  }
-  auto start = std::chrono::steady_clock::now();
-  const auto& config = model.config();
-  auto storage_dtype = model.embed_tokens.scalar_type();
-
-  // All rotation algebra in float64, cast back once at the end.
+void preprocess_model(model::CausalLM& model, const QuantizeOptions& options) {
+  // All rotation algebra in float64, cast back once at the end (apply_rotations).
   rotation::convert_weights(model, at::kDouble);
   if (options.center_embeddings) {
     rotation::center_embeddings(model);
   }
   rotation::fold_norms(model);
+}
 
+void apply_rotations(model::CausalLM& model, const QuantizeOptions& options, at::ScalarType storage_dtype,
+                     QuantizeReport* report) {
+  auto start = std::chrono::steady_clock::now();
+  const auto& config = model.config();
   if (options.method == Method::kQuarot) {
     rotation::apply_r1(model, rotation::random_hadamard(config.hidden_size, options.seed));
     for (auto& layer : model.layers()) {
@@ -129,10 +127,23 @@ void rotate_model(model::CausalLM& model, const QuantizeOptions& options, Quanti
     rotation::convert_weights(model, storage_dtype);
   }
   if (report != nullptr) {
-    report->rotation_seconds = seconds_since(start);
+    report->rotation_seconds += seconds_since(start);
     report->hadamard_plans = describe_hadamards(model, options);
   }
   spdlog::info("{}: rotations applied in {:.1f} s", method_name(options.method), seconds_since(start));
+}
+
+void rotate_model(model::CausalLM& model, const QuantizeOptions& options, QuantizeReport* report) {
+  if (options.method == Method::kRtn || options.method == Method::kGptq) {
+    return;
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto storage_dtype = model.embed_tokens.scalar_type();
+  preprocess_model(model, options);
+  if (report != nullptr) {
+    report->rotation_seconds += seconds_since(start);
+  }
+  apply_rotations(model, options, storage_dtype, report);
 }
 
 void enable_activation_quantization(model::CausalLM& model, const QuantizeOptions& options) {

@@ -1,89 +1,17 @@
 #include "dartquant/quant/profile.h"
 
 #include <algorithm>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "dartquant/core/error.h"
+#include "dartquant/core/json_fields.h"
 
 namespace dartquant::quant {
 namespace {
 
 using nlohmann::json;
-
-/// Typed access to the members of one JSON object. Errors name the source and
-/// the dotted field, and members outside `allowed` are rejected.
-class FieldReader {
- public:
-  FieldReader(const json& object, std::string source, std::string prefix, const std::vector<std::string>& allowed)
-      : object_(object), source_(std::move(source)), prefix_(std::move(prefix)) {
-    DQ_CHECK(object.is_object(), source_, ": ", prefix_.empty() ? "the profile" : "field \"" + prefix_ + "\"",
-             " must be a JSON object, got ", object.dump());
-    for (const auto& item : object.items()) {
-      DQ_CHECK(std::find(allowed.begin(), allowed.end(), item.key()) != allowed.end(), source_,
-               ": unknown field \"", path(item.key()), "\"; valid fields here: ", join(allowed));
-    }
-  }
-
-  /// Dotted name of member `key`, e.g. "weights.bits".
-  std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
-
-  const std::string& source() const { return source_; }
-
-  bool has(const std::string& key) const { return object_.contains(key); }
-
-  const json& require(const std::string& key) const {
-    DQ_CHECK(object_.contains(key), source_, ": required field \"", path(key), "\" is missing");
-    return object_.at(key);
-  }
-
-  int64_t integer(const std::string& key) const {
-    const json& value = require(key);
-    DQ_CHECK(value.is_number_integer(), source_, ": field \"", path(key), "\" must be an integer, got ",
-             value.dump());
-    return value.get<int64_t>();
-  }
-
-  double number(const std::string& key) const {
-    const json& value = require(key);
-    DQ_CHECK(value.is_number(), source_, ": field \"", path(key), "\" must be a number, got ", value.dump());
-    return value.get<double>();
-  }
-
-  bool boolean(const std::string& key) const {
-    const json& value = require(key);
-    DQ_CHECK(value.is_boolean(), source_, ": field \"", path(key), "\" must be true or false, got ", value.dump());
-    return value.get<bool>();
-  }
-
-  std::string string(const std::string& key) const {
-    const json& value = require(key);
-    DQ_CHECK(value.is_string(), source_, ": field \"", path(key), "\" must be a string, got ", value.dump());
-    return value.get<std::string>();
-  }
-
-  /// Returns a reader for the member object `key`.
-  FieldReader object(const std::string& key, const std::vector<std::string>& allowed) const {
-    return FieldReader(require(key), source_, path(key), allowed);
-  }
-
-  /// The prefix for validate() messages: "<source>: field <prefix>".
-  std::string where() const { return source_ + ": field \"" + prefix_ + "\""; }
-
-  static std::string join(const std::vector<std::string>& names) {
-    std::string joined;
-    for (const auto& name : names) {
-      joined += (joined.empty() ? "" : ", ") + name;
-    }
-    return joined;
-  }
-
- private:
-  const json& object_;
-  std::string source_;
-  std::string prefix_;
-};
+using dartquant::FieldReader;
 
 const std::vector<std::string> kSpecFields{"bits", "symmetric", "group_size", "clip_ratio"};
 const std::vector<std::string> kWeightFields{"bits",     "symmetric",  "group_size", "clip_ratio",
@@ -243,14 +171,7 @@ QuantProfile load_profile(const std::string& name_or_path, const std::filesystem
                          ", or pass a path to a .json profile"));
   }
 
-  std::ifstream in(path);
-  DQ_CHECK(in.good(), "cannot open profile file ", path.string());
-  json parsed;
-  try {
-    parsed = json::parse(in);
-  } catch (const json::parse_error& error) {
-    throw Error(str(path.string(), ": invalid JSON: ", error.what()));
-  }
+  json parsed = read_json_file(path);
   return profile_from_json(parsed, path.string());
 }
 

@@ -62,7 +62,18 @@ struct QuantizeReport {
   nlohmann::json to_json() const;
 };
 
-/// Applies the method's preprocessing and rotations (none for rtn and gptq)
+/// Preprocessing of the rotation methods (METHOD.md section 2): weights to
+/// float64, embedding mean-centering (when enabled), RMSNorm folding.
+void preprocess_model(model::CausalLM& model, const QuantizeOptions& options);
+
+/// Applies the method's rotations to a preprocessed model (quarot: random
+/// Hadamard R1 and online R2; dartquant: options.r1/r2), R4, and R3 when the
+/// KV cache is quantized; then casts the weights to `storage_dtype` unless
+/// options.cast_to_storage_dtype is false.
+void apply_rotations(model::CausalLM& model, const QuantizeOptions& options, at::ScalarType storage_dtype,
+                     QuantizeReport* report = nullptr);
+
+/// preprocess_model and apply_rotations: applies the method's preprocessing and rotations (none for rtn and gptq)
 /// and installs the online transforms (R3 only when the KV cache is
 /// quantized). Weights stay unquantized.
 void rotate_model(model::CausalLM& model, const QuantizeOptions& options, QuantizeReport* report = nullptr);
