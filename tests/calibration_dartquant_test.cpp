@@ -1,6 +1,7 @@
 // DartQuant calibration on the shared real models: orthogonality, seeding,
 // lower Whip loss and int4 error than the random-Hadamard start, resuming,
 // the rotations file, and the quantize command.
+#include <cstdlib>
 #include <fstream>
 
 #include <ATen/ATen.h>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calibration/calibration_state.h"
+#include "cli/dartquant_cli.h"
 #include "dartquant/calibration/calibration_data.h"
 #include "dartquant/calibration/dartquant_calibrator.h"
 #include "dartquant/calibration/rotations_file.h"
@@ -227,6 +229,44 @@ TEST(CliDartquant, CalibratesSavesAndReusesRotations) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(CliDartquant, KilledRunResumesToIdenticalRotations) {
+  auto dir = testing::make_temp_dir("dq-cli-resume");
+  auto args = "quantize --model " + quoted(model_dir("tiny-llama-5m")) +
+              " --method dartquant --bits 4-4-4 --weight-quantizer rtn --nsamples 32 --seqlen 256 --threads 1" +
+              " --data-dir " + quoted(data_dir());
+  auto reference = run_cli(args + " --calib-state " + quoted(dir / "reference-state") + " --save-rotations " +
+                           quoted(dir / "reference.safetensors"));
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+
+  // SIGKILL as soon as the state folder contains a finished layer: the hardest stop.
+  auto state = dir / "state";
+  auto resumable = args + " --calib-state " + quoted(state) + " --save-rotations " + quoted(dir / "resumed.safetensors");
+  std::string script = std::string("'") + DARTQUANT_CLI + "' " + resumable + " 2>/dev/null & pid=$!; " +
+                       "for i in $(seq 1200); do [ -f " + quoted(state / "r2.safetensors") +
+                       " ] && break; sleep 0.05; done; kill -9 $pid; wait $pid; exit 0";
+  testing::write_file(dir / "kill.sh", script);
+  ASSERT_EQ(std::system(("bash " + quoted(dir / "kill.sh")).c_str()), 0);
+  ASSERT_TRUE(std::filesystem::exists(state / "r2.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "resumed.safetensors")) << "a killed run must not leave rotations";
+
+  auto resumed = run_cli(resumable);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming calibration"), std::string::npos) << resumed.err;
+  EXPECT_EQ(testing::read_file(dir / "resumed.safetensors"), testing::read_file(dir / "reference.safetensors"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliDartquant, ParsesByteSizes) {
+  EXPECT_EQ(cli::parse_byte_size("1024", "--max-memory"), 1024);
+  EXPECT_EQ(cli::parse_byte_size("512MiB", "--max-memory"), int64_t{512} << 20);
+  EXPECT_EQ(cli::parse_byte_size("8G", "--max-memory"), int64_t{8} << 30);
+  EXPECT_EQ(cli::parse_byte_size("1.5GiB", "--max-memory"), int64_t{3} << 29);
+  EXPECT_EQ(cli::parse_byte_size("0", "--max-memory"), 0);
+  for (const char* bad : {"", "lots", "8 GiB", "8XB", "-1G", "inf", "nan", "99999999T"}) {
+    EXPECT_THROW(cli::parse_byte_size(bad, "--max-memory"), UsageError) << bad;
+  }
+}
+
 TEST(CliDartquant, BadOptionsAreReported) {
   auto other_method = run_cli("quantize --model " + quoted(model_dir("stories260K")) + " --method quarot --r1-lr 0.01");
   EXPECT_EQ(other_method.exit_code, 2);
@@ -243,6 +283,14 @@ TEST(CliDartquant, BadOptionsAreReported) {
   auto optimizer = run_cli(quantize_args("--optimizer lbfgs"));
   EXPECT_EQ(optimizer.exit_code, 2);
   EXPECT_NE(optimizer.err.find("lbfgs"), std::string::npos) << optimizer.err;
+
+  auto both = run_cli(quantize_args("--rotations a.safetensors --save-rotations b.safetensors"));
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("--save-rotations"), std::string::npos) << both.err;
+
+  auto state = run_cli(quantize_args("--calib-state /proc/dartquant-state"));
+  EXPECT_EQ(state.exit_code, 1);
+  EXPECT_NE(state.err.find("/proc/dartquant-state"), std::string::npos) << state.err;
 
   auto dir = testing::make_temp_dir("dq-cli-bad-rotations");
   testing::write_file(dir / "rot.safetensors", "not a safetensors file");

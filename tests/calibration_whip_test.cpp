@@ -1,6 +1,7 @@
 // DartQuant's building blocks on synthetic input: the Whip∘QR gradient against
 // finite differences, the seeded helpers, the chunk store and the settings file.
 #include <cmath>
+#include <limits>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -107,6 +108,19 @@ TEST(WhipQr, AdamAlsoTrains) {
   auto result = train_on_outliers(2, 8, {"adam", 0.01, 0.9, 10, 1, 2});
   EXPECT_LT(result.trained.whip, result.initial.whip);
   EXPECT_LE(calibration::orthogonality_error(result.rotation), 1e-5);
+}
+
+TEST(WhipQr, NonFiniteActivationsStopTraining) {
+  auto x = at::randn({64, 8}, at::TensorOptions().dtype(at::kFloat));
+  x[3][2] = std::numeric_limits<float>::quiet_NaN();
+  calibration::ChunkSource source{1, [&x](int64_t) { return x; }};
+  auto start = at::eye(8, at::TensorOptions().dtype(at::kFloat)).unsqueeze(0);
+  try {
+    calibration::train_rotation(start, {1, 1, 8}, source, {}, 0, {}, "R2 of layer 3");
+    ADD_FAILURE() << "training on NaN activations did not stop";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("R2 of layer 3"), std::string::npos) << error.what();
+  }
 }
 
 TEST(OptimizerSettings, RejectsBadValues) {

@@ -19,7 +19,10 @@ CalibrationState::CalibrationState(std::filesystem::path dir, std::string identi
   if (dir_.empty()) {
     return;
   }
-  std::filesystem::create_directories(dir_);
+  std::error_code error;
+  std::filesystem::create_directories(dir_, error);
+  DQ_CHECK(!error, "cannot create the calibration state folder ", dir_.string(), ": ", error.message(),
+           "; choose a writable folder with --calib-state");
   auto file = dir_ / kR2File;
   if (!std::filesystem::exists(file)) {
     return;

@@ -27,7 +27,10 @@ ChunkStore::~ChunkStore() {
 }
 
 void ChunkStore::open_spill_file() {
-  std::filesystem::create_directories(spill_dir_);
+  std::error_code error;
+  std::filesystem::create_directories(spill_dir_, error);
+  DQ_CHECK(!error, "cannot create the spill folder ", spill_dir_.string(), ": ", error.message(),
+           "; choose a writable folder with --calib-state or raise --max-memory");
   std::string path = (spill_dir_ / "r1-chunks.XXXXXX").string();
   spill_fd_ = mkstemp(path.data());
   DQ_CHECK(spill_fd_ >= 0, "cannot create a spill file in ", spill_dir_.string(), ": ", std::strerror(errno),

@@ -73,7 +73,8 @@ TrainResult train_r1(const ChunkStore& store, const model::ModelConfig& config, 
                                  [&](int64_t epoch, double loss, double seconds) {
                                    spdlog::info("R1 epoch {}/{}: Whip {:.5f}, {:.1f} s", epoch + 1,
                                                 r1_settings.epochs, loss, seconds);
-                                 });
+                                 },
+                                 "R1");
     log_stats(str("R1 (lr ", rate, ")"), result.initial, result.trained, result.seconds);
     report->r1_sweep.emplace_back(rate, result.trained.whip);
     if (!best.rotation.defined() || result.trained.whip < best.trained.whip) {
@@ -191,6 +192,9 @@ LearnedRotations calibrate_dartquant(model::CausalLM& model, const at::Tensor& w
     }
     hidden = at::cat(outputs, 0);
     outputs.clear();
+    DQ_CHECK(at::isfinite(hidden).all().item<bool>(), "layer ", index,
+             " produced NaN or Inf activations on the calibration windows; check the checkpoint's weights, or use "
+             "--dtype float32 if a lower precision overflowed");
     layer.attention.o_proj.set_input_observer({});
     layer.attention.q_proj.set_input_observer({});
     mlp_input_linear(layer).set_input_observer({});
@@ -205,7 +209,8 @@ LearnedRotations calibrate_dartquant(model::CausalLM& model, const at::Tensor& w
       RotationShape shape{kv_heads, config.num_key_value_groups(), head_dim};
       ChunkSource source{count, [&o_inputs](int64_t i) { return o_inputs[i]; }};
       auto result = train_rotation(start, shape, source, settings.r2,
-                                   derive_seed(options.seed, kR2TrainStream + index));
+                                   derive_seed(options.seed, kR2TrainStream + index), {},
+                                   str("R2 of layer ", index));
       o_inputs = at::Tensor();  // this layer's R2 data is no longer needed
       state.record_r2(index, result.rotation);
       rotations.r2.push_back(result.rotation);

@@ -1,6 +1,7 @@
 #include "dartquant/calibration/rotation_trainer.h"
 
 #include <chrono>
+#include <cmath>
 #include <memory>
 
 #include <ATen/ATen.h>
@@ -115,7 +116,8 @@ RotationStats measure_rotation(const at::Tensor& rotation, const RotationShape& 
 }
 
 TrainResult train_rotation(const at::Tensor& initial, const RotationShape& shape, const ChunkSource& chunks,
-                           const OptimizerSettings& settings, uint64_t seed, const EpochCallback& on_epoch) {
+                           const OptimizerSettings& settings, uint64_t seed, const EpochCallback& on_epoch,
+                           const std::string& what) {
   DQ_CHECK(initial.dim() == 3 && initial.size(0) == shape.groups && initial.size(1) == shape.n &&
                initial.size(2) == shape.n,
            "initial rotation has shape ", initial.sizes(), "; expected [", shape.groups, ", ", shape.n, ", ", shape.n,
@@ -165,6 +167,9 @@ TrainResult train_rotation(const at::Tensor& initial, const RotationShape& shape
       }
     }
     result.epoch_loss.push_back(loss_sum / static_cast<double>(batches));
+    DQ_CHECK(std::isfinite(result.epoch_loss.back()), what, ": the Whip loss became ", result.epoch_loss.back(),
+             " in epoch ", epoch + 1, "; the calibration activations contain NaN/Inf or the learning rate (",
+             settings.learning_rate, ") is too high");
     if (on_epoch) {
       on_epoch(epoch, result.epoch_loss.back(), seconds_since(start));
     }

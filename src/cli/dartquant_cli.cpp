@@ -180,6 +180,10 @@ void check_dartquant_options(const cxxopts::ParseResult& parsed, quant::Method m
     }
     return;
   }
+  if (parsed.count("rotations") > 0 && parsed.count("save-rotations") > 0) {
+    throw UsageError("--rotations and --save-rotations together: the rotations are loaded, not learned; copy the "
+                     "file instead");
+  }
   if (parsed.count("rotations") > 0) {
     fs::path file = parsed["rotations"].as<std::string>();
     DQ_CHECK(fs::is_regular_file(file), file.string(), ": rotations file not found (--rotations)");
@@ -209,8 +213,9 @@ int64_t parse_byte_size(const std::string& text, const std::string& option) {
                                                        {"M", 2},   {"MiB", 2}, {"MB", 2},  {"G", 3},   {"GiB", 3},
                                                        {"GB", 3},  {"T", 4},   {"TiB", 4}, {"TB", 4}};
   for (const auto& [name, power] : kUnits) {
-    if (end > 0 && unit == name && value >= 0) {
-      return static_cast<int64_t>(value * static_cast<double>(int64_t{1} << (10 * power)));
+    double bytes = value * static_cast<double>(int64_t{1} << (10 * power));
+    if (end > 0 && unit == name && bytes >= 0 && bytes < 9e18) {  // the comparisons also reject NaN and inf
+      return static_cast<int64_t>(bytes);
     }
   }
   throw UsageError(str(option, " ", text, ": expected a size such as 512MiB, 8GiB or a number of bytes"));

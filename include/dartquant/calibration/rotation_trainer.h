@@ -73,9 +73,11 @@ using EpochCallback = std::function<void(int64_t epoch, double loss, double seco
 /// token divided by the accumulation steps. The optimizer steps every
 /// `settings.accumulation` batches and after the last batch of an epoch. The
 /// Whip gradient is computed chunk by chunk without autograd (memory bounded
-/// by one chunk); autograd runs only through the QR decomposition.
+/// by one chunk); autograd runs only through the QR decomposition. A
+/// non-finite loss stops training with an Error naming `what` and the epoch.
 TrainResult train_rotation(const at::Tensor& initial, const RotationShape& shape, const ChunkSource& chunks,
-                           const OptimizerSettings& settings, uint64_t seed, const EpochCallback& on_epoch = {});
+                           const OptimizerSettings& settings, uint64_t seed, const EpochCallback& on_epoch = {},
+                           const std::string& what = "rotation");
 
 /// Whip loss and int4 error of `rotation` [groups, n, n] over all chunks.
 RotationStats measure_rotation(const at::Tensor& rotation, const RotationShape& shape, const ChunkSource& chunks);
