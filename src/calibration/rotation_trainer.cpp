@@ -117,7 +117,7 @@ RotationStats measure_rotation(const at::Tensor& rotation, const RotationShape& 
 
 TrainResult train_rotation(const at::Tensor& initial, const RotationShape& shape, const ChunkSource& chunks,
                            const OptimizerSettings& settings, uint64_t seed, const EpochCallback& on_epoch,
-                           const std::string& what) {
+                           const std::string& label) {
   DQ_CHECK(initial.dim() == 3 && initial.size(0) == shape.groups && initial.size(1) == shape.n &&
                initial.size(2) == shape.n,
            "initial rotation has shape ", initial.sizes(), "; expected [", shape.groups, ", ", shape.n, ", ", shape.n,
@@ -167,7 +167,7 @@ TrainResult train_rotation(const at::Tensor& initial, const RotationShape& shape
       }
     }
     result.epoch_loss.push_back(loss_sum / static_cast<double>(batches));
-    DQ_CHECK(std::isfinite(result.epoch_loss.back()), what, ": the Whip loss became ", result.epoch_loss.back(),
+    DQ_CHECK(std::isfinite(result.epoch_loss.back()), label, ": the Whip loss became ", result.epoch_loss.back(),
              " in epoch ", epoch + 1, "; the calibration activations contain NaN/Inf or the learning rate (",
              settings.learning_rate, ") is too high");
     if (on_epoch) {

@@ -74,15 +74,15 @@ using EpochCallback = std::function<void(int64_t epoch, double loss, double seco
 /// `settings.accumulation` batches and after the last batch of an epoch. The
 /// Whip gradient is computed chunk by chunk without autograd (memory bounded
 /// by one chunk); autograd runs only through the QR decomposition. A
-/// non-finite loss stops training with an Error naming `what` and the epoch.
+/// non-finite loss stops training with an Error naming `label` and the epoch.
 TrainResult train_rotation(const at::Tensor& initial, const RotationShape& shape, const ChunkSource& chunks,
                            const OptimizerSettings& settings, uint64_t seed, const EpochCallback& on_epoch = {},
-                           const std::string& what = "rotation");
+                           const std::string& label = "rotation");
 
-/// Whip loss and int4 error of `rotation` [groups, n, n] over all chunks.
+/// Measures the Whip loss and int4 error of `rotation` [groups, n, n] over all chunks.
 RotationStats measure_rotation(const at::Tensor& rotation, const RotationShape& shape, const ChunkSource& chunks);
 
-/// The loss value and dLoss/dZ of one Whip∘QR evaluation on `x` [tokens,
+/// Returns the loss value and dLoss/dZ of one Whip∘QR evaluation on `x` [tokens,
 /// width] (mean Whip per token), with autograd through the QR only: the
 /// function train_rotation optimizes, exposed for gradient checks. `z` may be
 /// float64.
