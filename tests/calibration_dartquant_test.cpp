@@ -229,7 +229,7 @@ TEST(CliDartquant, CalibratesSavesAndReusesRotations) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(CliDartquant, KilledRunResumesToIdenticalRotations) {
+TEST(CliDartquant, StoppedRunResumesToIdenticalRotations) {
   auto dir = testing::make_temp_dir("dq-cli-resume");
   auto args = "quantize --model " + quoted(model_dir("tiny-llama-5m")) +
               " --method dartquant --bits 4-4-4 --weight-quantizer rtn --nsamples 32 --seqlen 256 --threads 1" +
@@ -238,14 +238,18 @@ TEST(CliDartquant, KilledRunResumesToIdenticalRotations) {
                            quoted(dir / "reference.safetensors"));
   ASSERT_EQ(reference.exit_code, 0) << reference.err;
 
-  // SIGKILL as soon as the state folder contains a finished layer: the hardest stop.
+  // SIGTERM as soon as the state folder contains a finished layer: the process
+  // exits at once, with no cleanup, like a kill -9.
   auto state = dir / "state";
   auto resumable = args + " --calib-state " + quoted(state) + " --save-rotations " + quoted(dir / "resumed.safetensors");
-  std::string script = std::string("'") + DARTQUANT_CLI + "' " + resumable + " 2>/dev/null & pid=$!; " +
+  std::string script = std::string("'") + DARTQUANT_CLI + "' " + resumable + " 2>" + quoted(dir / "killed.err") + " & pid=$!; " +
                        "for i in $(seq 1200); do [ -f " + quoted(state / "r2.safetensors") +
-                       " ] && break; sleep 0.05; done; kill -9 $pid; wait $pid; exit 0";
+                       " ] && break; sleep 0.05; done; kill -TERM $pid; wait $pid; echo $? > " +
+                       quoted(dir / "killed.rc");
   testing::write_file(dir / "kill.sh", script);
   ASSERT_EQ(std::system(("bash " + quoted(dir / "kill.sh")).c_str()), 0);
+  EXPECT_EQ(testing::read_file(dir / "killed.rc"), "130\n");
+  EXPECT_NE(testing::read_file(dir / "killed.err").find("run the same command again to resume"), std::string::npos);
   ASSERT_TRUE(std::filesystem::exists(state / "r2.safetensors"));
   EXPECT_FALSE(std::filesystem::exists(dir / "resumed.safetensors")) << "a killed run must not leave rotations";
 

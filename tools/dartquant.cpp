@@ -20,7 +20,7 @@ constexpr const char* kUsage =
     "usage: dartquant <command> [options]\n"
     "\n"
     "commands:\n"
-    "  quantize   rotate and quantize a model (rtn, gptq, quarot), optionally evaluating it\n"
+    "  quantize   rotate and quantize a model (dartquant, quarot, gptq, rtn), optionally evaluating it\n"
     "  eval       evaluate a model (WikiText-2 and text-file perplexity, zero-shot tasks)\n"
     "  tokenize   print the token ids of a text as a JSON array\n"
     "  table      print the results table (Markdown or CSV) from eval results files\n"

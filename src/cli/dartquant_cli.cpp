@@ -1,8 +1,11 @@
 #include "dartquant_cli.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -24,6 +27,57 @@ const char* const kDartquantOnly[] = {"rotations",   "save-rotations", "calib-st
                                       "max-memory",  "r1-lr",          "r2-lr",        "r1-lr-sweep",
                                       "epochs",      "optimizer",      "r1-batch",     "r2-batch",
                                       "r2-accumulation", "r1-fraction"};
+
+/// The message printed when SIGINT or SIGTERM stops a calibration, formatted
+/// beforehand because a signal handler may only call async-signal-safe functions.
+char interrupt_message[2048];
+size_t interrupt_length = 0;
+
+extern "C" void stop_calibration(int) {
+  ssize_t ignored = write(STDERR_FILENO, interrupt_message, interrupt_length);
+  (void)ignored;
+  _exit(130);
+}
+
+/// Tells the user how to resume when the calibration is interrupted. Every
+/// state file is replaced atomically, so stopping at once loses at most the
+/// layer in progress. A signal that was ignored at start-up (e.g. SIGINT of a
+/// background job) stays ignored.
+class InterruptNotice {
+ public:
+  explicit InterruptNotice(const fs::path& state_dir) {
+    interrupt_length = static_cast<size_t>(std::snprintf(
+        interrupt_message, sizeof(interrupt_message),
+        "\ninterrupted: finished layers are kept in %s; run the same command again to resume\n",
+        state_dir.string().c_str()));
+    interrupt_length = std::min(interrupt_length, sizeof(interrupt_message) - 1);
+    install(SIGINT, previous_int_);
+    install(SIGTERM, previous_term_);
+  }
+
+  ~InterruptNotice() {
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+  }
+
+  InterruptNotice(const InterruptNotice&) = delete;
+  InterruptNotice& operator=(const InterruptNotice&) = delete;
+
+ private:
+  static void install(int signal_number, struct sigaction& previous) {
+    sigaction(signal_number, nullptr, &previous);
+    if (previous.sa_handler == SIG_IGN) {
+      return;
+    }
+    struct sigaction action {};
+    action.sa_handler = stop_calibration;
+    sigemptyset(&action.sa_mask);
+    sigaction(signal_number, &action, nullptr);
+  }
+
+  struct sigaction previous_int_ {};
+  struct sigaction previous_term_ {};
+};
 
 /// Half of the physical memory: the default budget for R1's chunks.
 int64_t default_max_memory() {
@@ -252,7 +306,11 @@ nlohmann::json prepare_dartquant_rotations(const cxxopts::ParseResult& parsed, c
                options.state_dir.string());
 
   calibration::CalibrationReport report;
-  auto rotations = calibration::calibrate_dartquant(model, windows, options, &report);
+  calibration::LearnedRotations rotations;
+  {
+    InterruptNotice notice(options.state_dir);
+    rotations = calibration::calibrate_dartquant(model, windows, options, &report);
+  }
   quantize.r1 = rotations.r1;
   quantize.r2 = rotations.r2;
 

@@ -77,8 +77,15 @@ void ProgressBar::draw(bool final) {
                      : done_ > 0 ? "ETA " + format_duration(elapsed / static_cast<double>(done_) *
                                                             static_cast<double>(total_ - done_))
                                  : "ETA ?";
-  std::fprintf(stderr, "%s%s [%s] %lld/%lld %s %.0f %s/s%s", terminal_ ? "\r" : "", label_.c_str(), bar.c_str(),
-               static_cast<long long>(done_), static_cast<long long>(total_), timing.c_str(), rate, unit_.c_str(),
+  // Slow steps (layers) read better as seconds per unit than as "0 layer/s".
+  char speed[64];
+  if (rate >= 1.0 || units_ == 0) {
+    std::snprintf(speed, sizeof(speed), "%.0f %s/s", rate, unit_.c_str());
+  } else {
+    std::snprintf(speed, sizeof(speed), "%.1f s/%s", elapsed / static_cast<double>(units_), unit_.c_str());
+  }
+  std::fprintf(stderr, "%s%s [%s] %lld/%lld %s %s%s", terminal_ ? "\r" : "", label_.c_str(), bar.c_str(),
+               static_cast<long long>(done_), static_cast<long long>(total_), timing.c_str(), speed,
                terminal_ && !final ? "\033[K" : "\n");
   std::fflush(stderr);
 }
