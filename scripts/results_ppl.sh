@@ -5,15 +5,7 @@
 # Usage: [THREADS=N] [TOOL=path/to/dartquant] scripts/results_ppl.sh [--limit N] [model ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DARTQUANT_DATA="${DARTQUANT_DATA:-$(cd .. && pwd)/shared/data}"
-limit_args=()
-if [ "${1:-}" = "--limit" ]; then
-  limit_args=(--limit "$2")
-  shift 2
-fi
-models=("$@")
-[ ${#models[@]} -gt 0 ] || models=(stories260K tiny-llama-5m tiny-mixtral tiny-deepseek-moe)
-tool="${TOOL:-./build/dartquant}"
+source scripts/lib/results_args.sh
 mkdir -p results/ppl
 
 json_value() {  # file, jq-like path of two keys
