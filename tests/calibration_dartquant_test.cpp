@@ -272,29 +272,24 @@ TEST(CliDartquant, ParsesByteSizes) {
 }
 
 TEST(CliDartquant, BadOptionsAreReported) {
-  auto other_method = run_cli("quantize --model " + quoted(model_dir("stories260K")) + " --method quarot --r1-lr 0.01");
-  EXPECT_EQ(other_method.exit_code, 2);
-  EXPECT_NE(other_method.err.find("--r1-lr"), std::string::npos) << other_method.err;
-
-  auto missing = run_cli(quantize_args("--rotations /nonexistent/rot.safetensors"));
-  EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_NE(missing.err.find("/nonexistent/rot.safetensors"), std::string::npos) << missing.err;
-
-  auto size = run_cli(quantize_args("--max-memory lots"));
-  EXPECT_EQ(size.exit_code, 2);
-  EXPECT_NE(size.err.find("--max-memory lots"), std::string::npos) << size.err;
-
-  auto optimizer = run_cli(quantize_args("--optimizer lbfgs"));
-  EXPECT_EQ(optimizer.exit_code, 2);
-  EXPECT_NE(optimizer.err.find("lbfgs"), std::string::npos) << optimizer.err;
-
-  auto both = run_cli(quantize_args("--rotations a.safetensors --save-rotations b.safetensors"));
-  EXPECT_EQ(both.exit_code, 2);
-  EXPECT_NE(both.err.find("--save-rotations"), std::string::npos) << both.err;
-
-  auto state = run_cli(quantize_args("--calib-state /proc/dartquant-state"));
-  EXPECT_EQ(state.exit_code, 1);
-  EXPECT_NE(state.err.find("/proc/dartquant-state"), std::string::npos) << state.err;
+  struct Case {
+    std::string args;
+    int exit_code;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"quantize --model " + quoted(model_dir("stories260K")) + " --method quarot --r1-lr 0.01", 2, "--r1-lr"},
+      {quantize_args("--rotations /nonexistent/rot.safetensors"), 1, "/nonexistent/rot.safetensors"},
+      {quantize_args("--max-memory lots"), 2, "--max-memory lots"},
+      {quantize_args("--optimizer lbfgs"), 2, "lbfgs"},
+      {quantize_args("--rotations a.safetensors --save-rotations b.safetensors"), 2, "--save-rotations"},
+      {quantize_args("--calib-state /proc/dartquant-state"), 1, "/proc/dartquant-state"},
+  };
+  for (const auto& test_case : cases) {
+    auto result = run_cli(test_case.args);
+    EXPECT_EQ(result.exit_code, test_case.exit_code) << test_case.args;
+    EXPECT_NE(result.err.find(test_case.message), std::string::npos) << test_case.args << "\n" << result.err;
+  }
 
   auto dir = testing::make_temp_dir("dq-cli-bad-rotations");
   testing::write_file(dir / "rot.safetensors", "not a safetensors file");

@@ -67,7 +67,7 @@ TrainResult train_r1(const ChunkStore& store, const model::ModelConfig& config, 
     auto r1_settings = settings.r1;
     r1_settings.learning_rate = rate;
     spdlog::info("R1: {} chunks of {} tokens, {} epochs, batch {}, {} lr {}", store.size(),
-                 store.size() > 0 ? store.get(0).size(0) : 0, r1_settings.epochs, r1_settings.batch,
+                 store.rows(), r1_settings.epochs, r1_settings.batch,
                  r1_settings.optimizer, rate);
     auto result = train_rotation(start, shape, source, r1_settings, derive_seed(options.seed, kR1TrainStream),
                                  [&](int64_t epoch, double loss, double seconds) {

@@ -28,6 +28,7 @@ class ChunkStore {
   at::Tensor get(int64_t index) const;
 
   int64_t size() const { return static_cast<int64_t>(locations_.size()); }
+  int64_t rows() const { return rows_; }
   int64_t bytes_in_memory() const { return static_cast<int64_t>(in_memory_.size()) * chunk_bytes_; }
   int64_t bytes_on_disk() const { return spilled_ * chunk_bytes_; }
 

@@ -1,7 +1,7 @@
 // The rotations file: DartQuant's learned R1 and R2 in safetensors, written by
 // `quantize --save-rotations` and read back by `--rotations` to skip
 // calibration. Tensors (float32): "r1" [hidden, hidden] and
-// "r2.layers.<i>" [kv_heads, head_dim, head_dim] for every decoder layer;
+// "r2.layers.<i>" [kv_heads, head_dim, head_dim] for every decoder layer.
 // "__metadata__" contains format "dartquant-rotations", version "1", the model's
 // shape fields and the calibration settings.
 #pragma once

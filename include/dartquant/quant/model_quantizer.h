@@ -68,7 +68,7 @@ void preprocess_model(model::CausalLM& model, const QuantizeOptions& options);
 
 /// Applies the method's rotations to a preprocessed model (quarot: random
 /// Hadamard R1 and online R2; dartquant: options.r1/r2), R4, and R3 when the
-/// KV cache is quantized; then casts the weights to `storage_dtype` unless
+/// KV cache is quantized. Then casts the weights to `storage_dtype` unless
 /// options.cast_to_storage_dtype is false.
 void apply_rotations(model::CausalLM& model, const QuantizeOptions& options, at::ScalarType storage_dtype,
                      QuantizeReport* report = nullptr);
