@@ -28,12 +28,6 @@ using testing::model_dir;
 using testing::quoted;
 using testing::run_cli;
 
-at::Tensor calibration_windows(const std::string& model, int64_t count, int64_t seqlen) {
-  auto tokenizer = tokenizer::load_tokenizer(model_dir(model));
-  auto stream = calibration::calibration_stream(*tokenizer, data_dir() / "wikitext-2-raw" / "wiki.valid.raw");
-  return calibration::sample_windows(stream, count, seqlen, 0);
-}
-
 /// Loads a model and preprocesses it (centering, norm folding) as calibration expects.
 model::CausalLM preprocessed(const std::string& model) {
   auto lm = model::CausalLM::load(model_dir(model), ComputeOptions{});
@@ -58,7 +52,7 @@ struct Run {
 Run calibrate(const std::string& model, const calibration::CalibrationOptions& options, int64_t count = 16,
               int64_t seqlen = 256) {
   auto lm = preprocessed(model);
-  auto windows = calibration_windows(model, count, seqlen);
+  auto windows = testing::wiki_windows(model, count, seqlen, 0);
   Run run;
   run.rotations = calibration::calibrate_dartquant(lm, windows, options, &run.report);
   return run;

@@ -7,7 +7,18 @@
 #include <random>
 #include <sstream>
 
+#include <ATen/ATen.h>
+
+#include "dartquant/calibration/calibration_data.h"
+#include "dartquant/tokenizer/tokenizer.h"
+
 namespace dartquant::testing {
+
+at::Tensor wiki_windows(const std::string& model, int64_t count, int64_t length, uint64_t seed) {
+  auto tokenizer = tokenizer::load_tokenizer(model_dir(model));
+  auto stream = calibration::calibration_stream(*tokenizer, data_dir() / "wikitext-2-raw" / "wiki.valid.raw");
+  return calibration::sample_windows(stream, count, length, seed);
+}
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include <ATen/core/Tensor.h>
 #include <gtest/gtest.h>
 
 namespace dartquant::testing {
@@ -26,6 +27,10 @@ inline std::filesystem::path data_dir() {
 }
 
 inline std::filesystem::path model_dir(const std::string& name) { return data_dir() / "models" / name; }
+
+/// `count` seeded windows of `length` tokens from WikiText-2's validation text,
+/// tokenized with `model`'s tokenizer: calibration or held-out evaluation input.
+at::Tensor wiki_windows(const std::string& model, int64_t count, int64_t length, uint64_t seed);
 
 /// Result of running the dartquant CLI: exit code and captured streams.
 struct CommandResult {

@@ -24,6 +24,7 @@ constexpr const char* kUsage =
     "  eval       evaluate a model (WikiText-2 and text-file perplexity, zero-shot tasks)\n"
     "  tokenize   print the token ids of a text as a JSON array\n"
     "  table      print the results table (Markdown or CSV) from eval results files\n"
+    "  inspect    show what a model folder holds: method, bits, per-layer formats, size\n"
     "\n"
     "Run 'dartquant <command> --help' for the options of a command.\n"
     "Exit codes: 0 success, 1 runtime failure, 2 usage error.\n";
@@ -50,6 +51,9 @@ int dispatch(int argc, char** argv) {
   }
   if (command == "table") {
     return dartquant::cli::table_command(argc - 1, argv + 1);
+  }
+  if (command == "inspect") {
+    return dartquant::cli::inspect_command(argc - 1, argv + 1);
   }
   if (command == "tokenize") {
     return dartquant::cli::tokenize_command(argc - 1, argv + 1);

@@ -3,7 +3,9 @@
 
 #include "cli_options.h"
 #include "dartquant/cli/commands.h"
+#include "dartquant/core/json_fields.h"
 #include "dartquant/eval/results.h"
+#include "dartquant/export/packed_model.h"
 #include "evaluation.h"
 
 namespace dartquant::cli {
@@ -28,14 +30,17 @@ int eval_command(int argc, char** argv) {
   // Check every input before the slow steps.
   auto plan = plan_evaluation(*parsed, names, /*tasks_required=*/true);
   auto tokenizer = tokenizer::load_tokenizer(model_dir);
-  auto model = model::CausalLM::load(model_dir, compute);
+  auto model = exporter::load_model(model_dir, compute);
 
   auto evaluation = run_evaluation(*parsed, plan, model, *tokenizer);
 
   if (parsed->count("output") > 0) {
     auto config = describe_evaluation(model_dir, *tokenizer, plan, evaluation, compute);
-    config["method"] = "fp";
-    config["bits"] = "16-16-16";
+    // A packed model records how it was quantized.
+    auto model_config = read_json_file(model_dir / "config.json");
+    auto block = model_config.value("dartquant", nlohmann::json::object());
+    config["method"] = block.value("method", "fp");
+    config["bits"] = block.value("bits", "16-16-16");
     write_run_results((*parsed)["output"].as<std::string>(), evaluation, config);
   }
   return 0;

@@ -12,7 +12,10 @@
 #include "dartquant/core/error.h"
 #include "dartquant/core/memory.h"
 #include "dartquant/core/progress.h"
+#include "dartquant/core/json_fields.h"
 #include "dartquant/eval/results.h"
+#include "dartquant/export/packed_model.h"
+#include "dartquant/io/atomic_directory.h"
 #include "dartquant/quant/configs_dir.h"
 #include "dartquant/quant/model_quantizer.h"
 #include "evaluation.h"
@@ -34,6 +37,19 @@ quant::WeightAlgorithm parse_weight_algorithm(const cxxopts::ParseResult& parsed
   throw UsageError(str("--weight-quantizer ", text, ": use rtn or gptq"));
 }
 
+at::ScalarType parse_scale_dtype(const std::string& text) {
+  if (text == "float32") {
+    return at::kFloat;
+  }
+  if (text == "float16") {
+    return at::kHalf;
+  }
+  if (text == "bfloat16") {
+    return at::kBFloat16;
+  }
+  throw UsageError(str("--scale-dtype ", text, ": use float32, float16 or bfloat16"));
+}
+
 std::filesystem::path calibration_file(const cxxopts::ParseResult& parsed) {
   if (parsed.count("calib-data") > 0) {
     std::filesystem::path file = parsed["calib-data"].as<std::string>();
@@ -47,9 +63,15 @@ std::filesystem::path calibration_file(const cxxopts::ParseResult& parsed) {
   return file;
 }
 
-std::string bits_label(const quant::QuantProfile& profile) {
-  auto bits = [](const quant::QuantSpec& spec) { return std::to_string(spec.enabled() ? spec.bits : 16); };
-  return bits(profile.weights.spec) + "-" + bits(profile.activations) + "-" + bits(profile.key);
+
+/// Quantizing a packed model again would quantize its dequantized weights a
+/// second time; refuse early.
+void check_not_quantized(const std::filesystem::path& model_dir) {
+  auto config_path = model_dir / "config.json";
+  if (std::filesystem::is_regular_file(config_path) && read_json_file(config_path).contains("quantization_config")) {
+    throw UsageError(str(config_path.string(), " has a quantization_config: the model is already quantized; pass "
+                         "the full-precision model folder to quantize"));
+  }
 }
 
 }  // namespace
@@ -79,7 +101,14 @@ int quantize_command(int argc, char** argv) {
       ("calib-batch-size", "Calibration windows per forward pass", cxxopts::value<int64_t>()->default_value("8"))
       ("no-center-embeddings", "Skip embedding mean-centering (rotation methods)")
       ("output", "Write the results JSON (evaluation, settings, per-layer report) to FILE",
-       cxxopts::value<std::string>());
+       cxxopts::value<std::string>())
+      ("out", "Write the packed model (compressed-tensors pack-quantized, with the online transforms and "
+       "quantizers for dartquant eval) to folder DIR, atomically", cxxopts::value<std::string>())
+      ("overwrite", "Replace an existing --out folder")
+      ("scale-dtype", "Dtype of the stored weight scales: float32 (exactly GPTQ's scales), float16 or bfloat16 "
+       "(the in-process model uses the rounded scales too)", cxxopts::value<std::string>()->default_value("float32"))
+      ("max-shard-size", "Largest safetensors file of --out, e.g. 5GiB; bigger models are sharded with an index",
+       cxxopts::value<std::string>()->default_value("5GiB"));
   EvaluationOptionNames names{"eval", "eval-seqlen"};
   add_evaluation_options(options, names, /*tasks_required=*/false);
   add_dartquant_options(options);
@@ -121,6 +150,25 @@ int quantize_command(int argc, char** argv) {
   std::filesystem::path calib_file = needs_calibration ? calibration_file(*parsed) : std::filesystem::path();
   auto plan = plan_evaluation(*parsed, names, /*tasks_required=*/false);
 
+  quantize.scale_dtype = parse_scale_dtype((*parsed)["scale-dtype"].as<std::string>());
+  std::optional<exporter::ExportOptions> export_options;
+  std::optional<exporter::PackedWeights> packed;
+  if (parsed->count("out") > 0) {
+    DQ_CHECK(quantize.profile.weights.spec.enabled(), "--out writes packed weights, but --bits ",
+             (*parsed)["bits"].as<std::string>(), " keeps the weights at 16 bits");
+    export_options.emplace();
+    export_options->source_dir = model_dir;
+    export_options->out_dir = (*parsed)["out"].as<std::string>();
+    export_options->overwrite = parsed->count("overwrite") > 0;
+    export_options->max_shard_bytes = parse_byte_size((*parsed)["max-shard-size"].as<std::string>(), "--max-shard-size");
+    io::check_output_folder(export_options->out_dir, export_options->overwrite);
+    packed.emplace(quantize.profile.weights.spec);
+    quantize.on_weight_quantized = [&packed](const model::Linear& linear, const quant::QuantizedWeight& weight) {
+      packed->add(linear, weight);
+    };
+  }
+  check_not_quantized(model_dir);
+
   auto tokenizer = tokenizer::load_tokenizer(model_dir);
   auto model = model::CausalLM::load(model_dir, compute);
   int64_t seqlen = parsed->count("seqlen") > 0 ? (*parsed)["seqlen"].as<int64_t>()
@@ -128,7 +176,7 @@ int quantize_command(int argc, char** argv) {
   DQ_CHECK(seqlen <= model.config().max_position_embeddings, "--seqlen ", seqlen,
            " exceeds the model's max_position_embeddings (", model.config().max_position_embeddings, ")");
   spdlog::info("quantize: method {}, bits {}, profile {}, weights by {}", quant::method_name(quantize.method),
-               bits_label(quantize.profile), quantize.profile.name,
+               quant::bits_label(quantize.profile), quantize.profile.name,
                quantize.weight_algorithm == quant::WeightAlgorithm::kGptq ? "gptq" : "rtn");
 
   at::Tensor calibration;
@@ -159,6 +207,16 @@ int quantize_command(int argc, char** argv) {
                quantize_seconds, report.rotation_seconds, report.weight_seconds, report.rtn_fallbacks,
                static_cast<double>(peak_rss_bytes()) / (1 << 20));
 
+  if (export_options) {
+    if (needs_calibration) {
+      export_options->calibration = eval::describe_file(calib_file);
+      export_options->calibration["nsamples"] = nsamples;
+      export_options->calibration["seqlen"] = seqlen;
+    }
+    export_options->hadamard_plans = report.hadamard_plans;
+    exporter::write_packed_model(model, *packed, quantize, *export_options);
+  }
+
   EvaluationOutput evaluation;
   if (!plan.empty()) {
     evaluation = run_evaluation(*parsed, plan, model, *tokenizer);
@@ -167,7 +225,7 @@ int quantize_command(int argc, char** argv) {
   if (parsed->count("output") > 0) {
     auto config = describe_evaluation(model_dir, *tokenizer, plan, evaluation, compute);
     config["method"] = quant::method_name(quantize.method);
-    config["bits"] = bits_label(quantize.profile);
+    config["bits"] = quant::bits_label(quantize.profile);
     config["quantization"] = {
         {"profile", quant::profile_to_json(quantize.profile)},
         {"weight_quantizer", quantize.weight_algorithm == quant::WeightAlgorithm::kGptq ? "gptq" : "rtn"},

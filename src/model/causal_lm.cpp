@@ -13,11 +13,11 @@ namespace dartquant::model {
 CausalLM::CausalLM(ModelConfig config, ComputeOptions options)
     : config_(std::move(config)), options_(options), rope_(config_, config_.max_position_embeddings, options_) {}
 
-CausalLM CausalLM::load(const std::filesystem::path& dir, const ComputeOptions& options) {
+CausalLM CausalLM::load(const std::filesystem::path& dir, const ComputeOptions& options, const WeightDecoder& decoder) {
   CausalLM model(ModelConfig::load(dir), options);
   const ModelConfig& config = model.config_;
   auto checkpoint = io::Checkpoint::open(dir);
-  WeightLoader loader(checkpoint, options);
+  WeightLoader loader(checkpoint, options, decoder);
 
   model.embed_tokens = loader.load("model.embed_tokens.weight", {config.vocab_size, config.hidden_size});
   model.layers_.reserve(config.num_hidden_layers);

@@ -20,12 +20,30 @@ bool is_ignorable(const std::string& name) {
   return name.size() >= 20 && name.compare(name.size() - 20, 20, "rotary_emb.inv_freq") == 0;
 }
 
+/// Throws naming `name` when `tensor` contains NaN or Inf.
+void check_finite(const at::Tensor& tensor, const std::string& name) {
+  DQ_CHECK(at::isfinite(tensor).all().item<bool>(), "tensor ", name, " contains NaN or Inf values (",
+           at::isnan(tensor).sum().item<int64_t>(), " NaN, ", at::isinf(tensor).sum().item<int64_t>(),
+           " Inf); the checkpoint is corrupt");
+}
+
 }  // namespace
 
-WeightLoader::WeightLoader(const io::Checkpoint& checkpoint, ComputeOptions options)
-    : checkpoint_(checkpoint), options_(options) {}
+WeightLoader::WeightLoader(const io::Checkpoint& checkpoint, ComputeOptions options, WeightDecoder decoder)
+    : checkpoint_(checkpoint), options_(options), decoder_(std::move(decoder)) {}
 
 at::Tensor WeightLoader::load(const std::string& name, const std::vector<int64_t>& shape) {
+  if (!checkpoint_.contains(name) && decoder_) {
+    auto decoded = decoder_(checkpoint_, name);
+    if (decoded.weight.defined()) {
+      DQ_CHECK(decoded.weight.sizes().vec() == shape, "quantized weight ", name, " has shape ",
+               shape_string(decoded.weight.sizes()), " but config.json implies ", shape_string(shape),
+               "; config.json does not match the weights");
+      check_finite(decoded.weight, name);
+      consumed_.insert(decoded.consumed.begin(), decoded.consumed.end());
+      return decoded.weight.to(options_.device);
+    }
+  }
   DQ_CHECK(checkpoint_.contains(name), "tensor ", name,
            " is missing from the checkpoint; config.json does not match the weights (wrong folder or an "
            "incomplete download?)");
@@ -36,9 +54,7 @@ at::Tensor WeightLoader::load(const std::string& name, const std::vector<int64_t
   at::Tensor tensor = checkpoint_.load(name);
   DQ_CHECK(tensor.is_floating_point(), "tensor ", name, " has integer dtype ", tensor.scalar_type(),
            "; an unquantized checkpoint needs F32, F16 or BF16 weights");
-  DQ_CHECK(at::isfinite(tensor).all().item<bool>(), "tensor ", name, " contains NaN or Inf values (",
-           at::isnan(tensor).sum().item<int64_t>(), " NaN, ", at::isinf(tensor).sum().item<int64_t>(),
-           " Inf); the checkpoint is corrupt");
+  check_finite(tensor, name);
   consumed_.insert(name);
   return tensor.to(options_.device);
 }

@@ -179,6 +179,21 @@ void enable_activation_quantization(model::CausalLM& model, const QuantizeOption
   }
 }
 
+void restore_online_quantization(model::CausalLM& model, const QuantizeOptions& options) {
+  if (options.method == Method::kQuarot || options.method == Method::kDartquant) {
+    rotation::install_r4_online(model);
+    if (options.method == Method::kQuarot) {
+      for (auto& layer : model.layers()) {
+        rotation::install_quarot_r2_online(layer, model.config());
+      }
+    }
+    if (options.profile.key.enabled() || options.profile.value.enabled()) {
+      rotation::apply_r3(model);
+    }
+  }
+  enable_activation_quantization(model, options);
+}
+
 QuantizeReport quantize_model(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options) {
   QuantizeReport report;
   rotate_model(model, options, &report);

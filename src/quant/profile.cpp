@@ -175,4 +175,9 @@ QuantProfile load_profile(const std::string& name_or_path, const std::filesystem
   return profile_from_json(parsed, path.string());
 }
 
+std::string bits_label(const QuantProfile& profile) {
+  auto bits = [](const QuantSpec& spec) { return std::to_string(spec.enabled() ? spec.bits : 16); };
+  return bits(profile.weights.spec) + "-" + bits(profile.activations) + "-" + bits(profile.key);
+}
+
 }  // namespace dartquant::quant

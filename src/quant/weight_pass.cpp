@@ -64,7 +64,21 @@ at::Tensor run_layer(const model::DecoderLayer& layer, const at::Tensor& hidden,
   return keep_outputs ? at::cat(outputs, 0) : at::Tensor();
 }
 
-void set_quantized(Linear& linear, const QuantizedWeight& quantized, at::ScalarType compute_dtype) {
+/// Converts the parameters to options.scale_dtype and, when that changes
+/// them, recomputes the dequantized weight from the codes in that dtype (as
+/// compressed-tensors and vLLM do), reports the result to
+/// options.on_weight_quantized and installs the dequantized weight.
+void set_quantized(Linear& linear, QuantizedWeight quantized, const QuantizeOptions& options,
+                   at::ScalarType compute_dtype) {
+  if (options.scale_dtype != quantized.params.scale.scalar_type()) {
+    quantized.params.scale = quantized.params.scale.to(options.scale_dtype);
+    quantized.params.zero = quantized.params.zero.to(options.scale_dtype);
+    quantized.dequantized = dequantize_codes(quantized.codes, quantized.params, options.profile.weights.spec)
+                                .to(quantized.dequantized.scalar_type());
+  }
+  if (options.on_weight_quantized) {
+    options.on_weight_quantized(linear, quantized);
+  }
   linear.set_weight(quantized.dequantized.to(compute_dtype));
 }
 
@@ -78,7 +92,7 @@ void quantize_rtn(model::CausalLM& model, const QuantizeOptions& options, Quanti
         return;
       }
       auto quantized = quantize_weight_rtn(linear.weight().to(at::kFloat), options.profile.weights);
-      set_quantized(linear, quantized, compute_dtype);
+      set_quantized(linear, std::move(quantized), options, compute_dtype);
       layer_report.linears.push_back({linear.name(), "rtn", 0, 0.0, 0.0});
     });
     layer_report.seconds = seconds_since(start);
@@ -134,14 +148,14 @@ void quantize_gptq(model::CausalLM& model, const at::Tensor& calibration, const 
           spdlog::warn("{}: only {} calibration tokens for {} input features; falling back to RTN (use more "
                        "--nsamples to give every expert enough tokens)",
                        linear->name(), accumulator.samples(), linear->in_features());
-          set_quantized(*linear, quantize_weight_rtn(weight, options.profile.weights), compute_dtype);
+          set_quantized(*linear, quantize_weight_rtn(weight, options.profile.weights), options, compute_dtype);
           layer_report.linears.push_back({linear->name(), "rtn-fallback", accumulator.samples(), 0.0, 0.0});
           ++report->rtn_fallbacks;
           continue;
         }
         auto result = gptq_quantize(weight, accumulator.hessian(), options.profile.weights, options.profile.gptq,
                                     linear->name());
-        set_quantized(*linear, result.weight, compute_dtype);
+        set_quantized(*linear, std::move(result.weight), options, compute_dtype);
         spdlog::debug("{}: GPTQ loss {:.4g} on {} tokens", linear->name(), result.loss, accumulator.samples());
         layer_report.linears.push_back(
             {linear->name(), "gptq", accumulator.samples(), result.loss, result.damping_used});

@@ -106,8 +106,13 @@ void apply_quarot_r2(model::DecoderLayer& layer, const model::ModelConfig& confi
   // (H_h ⊗ I_{d_h})/√h. o_proj compensates the product of both.
   auto cross_head = at::kron(normalized_hadamard(heads), at::eye(head_dim, at::kDouble)).to(dtype);
   transform_input(attention.o_proj, at::matmul(per_head_hadamard(heads, head_dim, dtype), cross_head));
+  install_quarot_r2_online(layer, config);
+}
 
-  attention.o_proj.set_input_rotation([heads, head_dim](const at::Tensor& x) {
+void install_quarot_r2_online(model::DecoderLayer& layer, const model::ModelConfig& config) {
+  int64_t heads = config.num_attention_heads;
+  int64_t head_dim = config.head_dim;
+  layer.attention.o_proj.set_input_rotation([heads, head_dim](const at::Tensor& x) {
     // x: [..., h·d_h] -> [..., d_h, h] so the head axis is last, then x·M_h.
     auto shape = x.sizes().vec();
     auto by_head = x.reshape({-1, heads, head_dim}).transpose(1, 2);
@@ -123,8 +128,19 @@ void apply_r4(model::CausalLM& model) {
       }
       // W·Mᵀ row by row with the fast transform: a dense M of Mixtral's
       // 14336 would cost 1.6 GB and a 1.7 TFLOP product per expert.
+      linear.set_weight(apply_hadamard(linear.weight(), linear.in_features(), /*transpose=*/true));
+    });
+  }
+  install_r4_online(model);
+}
+
+void install_r4_online(model::CausalLM& model) {
+  for (auto& layer : model.layers()) {
+    layer.for_each_linear([&](Linear& linear) {
+      if (linear.site().role != LinearRole::kDown) {
+        return;
+      }
       int64_t width = linear.in_features();
-      linear.set_weight(apply_hadamard(linear.weight(), width, /*transpose=*/true));
       linear.set_input_rotation([width](const at::Tensor& x) { return apply_hadamard(x, width, /*transpose=*/true); });
     });
   }

@@ -9,5 +9,6 @@ int tokenize_command(int argc, char** argv);
 int eval_command(int argc, char** argv);
 int quantize_command(int argc, char** argv);
 int table_command(int argc, char** argv);
+int inspect_command(int argc, char** argv);
 
 }  // namespace dartquant::cli

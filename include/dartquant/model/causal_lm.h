@@ -13,6 +13,7 @@
 #include "dartquant/model/forward_context.h"
 #include "dartquant/model/linear.h"
 #include "dartquant/model/rope.h"
+#include "dartquant/model/weight_loader.h"
 
 namespace dartquant::model {
 
@@ -20,7 +21,9 @@ class CausalLM {
  public:
   /// Loads config.json and the safetensors weights (single file or sharded)
   /// of `dir`. Weights keep their checkpoint dtype on `options.device`.
-  static CausalLM load(const std::filesystem::path& dir, const ComputeOptions& options);
+  /// `decoder` rebuilds weights stored in a quantized format (see WeightLoader).
+  static CausalLM load(const std::filesystem::path& dir, const ComputeOptions& options,
+                       const WeightDecoder& decoder = {});
 
   /// input_ids: [batch, seq] int64 -> logits [batch, seq, vocab] in the compute dtype.
   at::Tensor forward(const at::Tensor& input_ids, const RouterObserver& router_observer = {}) const;

@@ -2,6 +2,7 @@
 // track of which tensors the model consumed.
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,12 +14,26 @@
 
 namespace dartquant::model {
 
+/// A weight rebuilt from tensors stored under other names, e.g. a quantized
+/// Linear stored as packed codes and scales.
+struct DecodedWeight {
+  at::Tensor weight;                  ///< dense weight; undefined when the decoder does not apply
+  std::vector<std::string> consumed;  ///< checkpoint tensors it was built from
+};
+
+/// Rebuilds weight `name` from `checkpoint`, or returns an undefined weight
+/// when `name` is not stored in the decoder's format.
+using WeightDecoder = std::function<DecodedWeight(const io::Checkpoint& checkpoint, const std::string& name)>;
+
 class WeightLoader {
  public:
-  WeightLoader(const io::Checkpoint& checkpoint, ComputeOptions options);
+  /// `decoder` is asked for every weight the checkpoint does not hold under
+  /// its own name.
+  WeightLoader(const io::Checkpoint& checkpoint, ComputeOptions options, WeightDecoder decoder = {});
 
   /// Loads `name`, checks that its shape is `shape` and that every value is
-  /// finite, and moves it to the compute device in its storage dtype.
+  /// finite, and moves it to the compute device in its storage dtype (decoded
+  /// weights: the dtype the decoder returns).
   at::Tensor load(const std::string& name, const std::vector<int64_t>& shape);
 
   bool contains(const std::string& name) const { return checkpoint_.contains(name); }
@@ -33,6 +48,7 @@ class WeightLoader {
  private:
   const io::Checkpoint& checkpoint_;
   ComputeOptions options_;
+  WeightDecoder decoder_;
   std::set<std::string> consumed_;
 };
 

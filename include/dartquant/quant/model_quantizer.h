@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 
 #include "dartquant/model/causal_lm.h"
 #include "dartquant/quant/profile.h"
+#include "dartquant/quant/weight_quantizer.h"
 
 namespace dartquant::quant {
 
@@ -35,6 +37,14 @@ struct QuantizeOptions {
   int64_t batch_size = 8;               ///< calibration sequences per forward pass
   at::Tensor r1;                        ///< DartQuant: learned R1 [hidden, hidden]
   std::vector<at::Tensor> r2;           ///< DartQuant: learned R2 per layer [kv_heads, head_dim, head_dim]
+  /// Dtype the weight scales are kept in (float32, float16 or bfloat16). A
+  /// narrower one rounds GPTQ's float32 scales, and the in-process weights are
+  /// recomputed from the codes and the rounded scales, so that a packed copy
+  /// of the model contains exactly the same weights.
+  at::ScalarType scale_dtype = at::kFloat;
+  /// Called with every quantized Linear and its codes (after scale rounding),
+  /// e.g. to pack them for export.
+  std::function<void(const model::Linear&, const QuantizedWeight&)> on_weight_quantized;
 };
 
 /// Outcome of quantizing one Linear.
@@ -87,6 +97,11 @@ void quantize_weights(model::CausalLM& model, const at::Tensor& calibration, con
 /// Installs the dynamic activation quantizers (input of every decoder-layer
 /// Linear except routers) and the K/V quantizers, per the profile's bits.
 void enable_activation_quantization(model::CausalLM& model, const QuantizeOptions& options);
+
+/// For a model whose rotated, quantized weights were saved and loaded again:
+/// installs the method's online transforms (R4, QuaRot's online R2, R3 when
+/// the KV cache is quantized) and then enable_activation_quantization.
+void restore_online_quantization(model::CausalLM& model, const QuantizeOptions& options);
 
 /// rotate_model, quantize_weights, enable_activation_quantization.
 QuantizeReport quantize_model(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options);

@@ -71,6 +71,10 @@ QuantProfile load_profile(const std::string& name_or_path, const std::filesystem
 /// no quantization. Throws dartquant::UsageError naming the value.
 std::tuple<int, int, int> parse_bits(const std::string& text);
 
+/// "W-A-KV" of a profile, e.g. "4-4-16"; a disabled quantizer counts as 16
+/// and KV is the key's bits.
+std::string bits_label(const QuantProfile& profile);
+
 /// Sets the bits of the weights, the activations, and both K and V. Throws
 /// dartquant::UsageError for a value parse_bits would reject.
 void apply_bits(QuantProfile& profile, int weight_bits, int activation_bits, int kv_bits);

@@ -30,10 +30,18 @@ void apply_r2_offline(model::DecoderLayer& layer, const model::ModelConfig& conf
 /// ((H_h ⊗ I_{d_h})/√h) compensated offline in o_proj.
 void apply_quarot_r2(model::DecoderLayer& layer, const model::ModelConfig& config);
 
+/// The online half of apply_quarot_r2 alone, for a model whose weights were
+/// rotated before it was saved.
+void install_quarot_r2_online(model::DecoderLayer& layer, const model::ModelConfig& config);
+
 /// R4 on the input of every down projection (dense MLP, experts, shared
 /// experts): W_down ← W_down·Mᵀ offline and x ← x·Mᵀ online, M the normalized
 /// Hadamard of the MLP's inner width (fast transform at run time).
 void apply_r4(model::CausalLM& model);
+
+/// The online half of apply_r4 alone (x ← x·Mᵀ before every down projection),
+/// for a model whose weights were rotated before it was saved.
+void install_r4_online(model::CausalLM& model);
 
 /// R3: q ← q·H_{d_h}/√d_h and k ← k·H_{d_h}/√d_h after RoPE (online only;
 /// it preserves q·kᵀ). Needed when the KV cache is quantized.
