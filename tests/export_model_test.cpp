@@ -168,6 +168,7 @@ TEST(PackedModel, CorruptFoldersGiveClearErrors) {
   config["dartquant"]["format_version"] = 99;
   testing::write_file(future / "config.json", config.dump());
   EXPECT_THROW(exporter::load_model(future, ComputeOptions{}), Error);
+  EXPECT_THROW(exporter::summarize_folder(future), Error);  // inspect rejects it too
 
   // A norm that is not ones under norms_folded.
   auto edited = dir / "edited";
@@ -200,6 +201,17 @@ TEST(AtomicDirectory, LeavesNothingWithoutCommitAndRemovesStaleStaging) {
   EXPECT_EQ(testing::read_file(dir / "out" / "a.txt"), "a");
 
   EXPECT_THROW(io::AtomicDirectory(dir / "out", false), Error);
+
+  // A file where the folder or its parent should be.
+  testing::write_file(dir / "file", "x");
+  for (const auto& target : {dir / "file", dir / "file" / "out"}) {
+    try {
+      io::check_output_folder(target, true);
+      ADD_FAILURE() << "expected an error for " << target;
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find("is a file, not a folder"), std::string::npos) << error.what();
+    }
+  }
   io::AtomicDirectory replacement(dir / "out", true);
   testing::write_file(replacement.staging() / "b.txt", "b");
   replacement.commit();

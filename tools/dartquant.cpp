@@ -25,9 +25,11 @@ constexpr const char* kUsage =
     "  tokenize   print the token ids of a text as a JSON array\n"
     "  table      print the results table (Markdown or CSV) from eval results files\n"
     "  inspect    show what a model folder holds: method, bits, per-layer formats, size\n"
+    "  reproduce  run the rows of the paper's table for one model (FP, rtn, quarot, dartquant)\n"
+    "  compare    compare results with a reference table; exit 3 when a cell is worse than its tolerance\n"
     "\n"
     "Run 'dartquant <command> --help' for the options of a command.\n"
-    "Exit codes: 0 success, 1 runtime failure, 2 usage error.\n";
+    "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 compare found a regression.\n";
 
 int dispatch(int argc, char** argv) {
   if (argc < 2) {
@@ -51,6 +53,12 @@ int dispatch(int argc, char** argv) {
   }
   if (command == "table") {
     return dartquant::cli::table_command(argc - 1, argv + 1);
+  }
+  if (command == "reproduce") {
+    return dartquant::cli::reproduce_command(argc - 1, argv + 1);
+  }
+  if (command == "compare") {
+    return dartquant::cli::compare_command(argc - 1, argv + 1);
   }
   if (command == "inspect") {
     return dartquant::cli::inspect_command(argc - 1, argv + 1);

@@ -14,7 +14,7 @@ int eval_command(int argc, char** argv) {
   cxxopts::Options options("dartquant eval",
                            "Evaluate a model: WikiText-2 or text-file perplexity and the zero-shot tasks");
   options.add_options()
-      ("model", "Hugging Face model folder (config.json, safetensors, tokenizer)", cxxopts::value<std::string>())
+      ("model", "Model folder (config.json, safetensors, tokenizer; FP or packed) or a preset of configs/models.json, e.g. mixtral", cxxopts::value<std::string>())
       ("output", "Write the results JSON to FILE (atomically)", cxxopts::value<std::string>());
   EvaluationOptionNames names;
   add_evaluation_options(options, names, /*tasks_required=*/true);
@@ -24,7 +24,7 @@ int eval_command(int argc, char** argv) {
   if (!parsed) {
     return 0;
   }
-  std::filesystem::path model_dir = required_string(*parsed, "model");
+  std::filesystem::path model_dir = resolve_model_option(*parsed).dir;
   ComputeOptions compute = apply_runtime_options(*parsed);
 
   // Check every input before the slow steps.

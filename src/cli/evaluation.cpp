@@ -9,11 +9,14 @@
 #include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/cli_options.h"
 #include "cli/zero_shot_cli.h"
 #include "dartquant/core/error.h"
 #include "dartquant/eval/results.h"
 #include "dartquant/eval/router_stats.h"
 #include "dartquant/eval/text_corpus.h"
+#include "dartquant/quant/configs_dir.h"
+#include "dartquant/repro/model_presets.h"
 #include "dartquant/tasks/registry.h"
 
 namespace dartquant::cli {
@@ -65,6 +68,20 @@ std::filesystem::path resolve_data_dir(const cxxopts::ParseResult& parsed) {
   }
   throw UsageError("the wiki and zero-shot tasks need the data folder: pass --data-dir DIR or set DARTQUANT_DATA "
                    "(the folder that contains wikitext-2-raw/ and tasks/)");
+}
+
+repro::ResolvedModel resolve_model_option(const cxxopts::ParseResult& parsed) {
+  auto text = required_string(parsed, "model");
+  if (text.find('/') != std::string::npos || std::filesystem::exists(text)) {
+    return {text, std::nullopt};
+  }
+  std::filesystem::path data_dir;
+  if (parsed.count("data-dir") > 0) {
+    data_dir = parsed["data-dir"].as<std::string>();
+  } else if (const char* env = std::getenv("DARTQUANT_DATA"); env != nullptr && *env != '\0') {
+    data_dir = env;
+  }
+  return repro::resolve_model(text, quant::locate_configs_dir(), data_dir);
 }
 
 void add_evaluation_options(cxxopts::Options& options, const EvaluationOptionNames& names, bool tasks_required) {

@@ -12,6 +12,7 @@
 #include "dartquant/core/compute.h"
 #include "dartquant/eval/perplexity.h"
 #include "dartquant/model/causal_lm.h"
+#include "dartquant/repro/model_presets.h"
 #include "dartquant/tokenizer/tokenizer.h"
 
 namespace dartquant::cli {
@@ -22,6 +23,12 @@ struct EvaluationOptionNames {
   std::string tasks = "tasks";
   std::string seqlen = "seqlen";
 };
+
+/// Resolves --model: the value itself when it is a path (contains '/' or
+/// exists), else a preset of configs/models.json found locally (see
+/// repro/model_presets.h), with --data-dir or $DARTQUANT_DATA for the shared
+/// test models.
+repro::ResolvedModel resolve_model_option(const cxxopts::ParseResult& parsed);
 
 /// Adds the evaluation options (tasks, seqlen, data-dir, text-file, limit,
 /// batch-size, router-stats and the zero-shot options).

@@ -81,7 +81,7 @@ int quantize_command(int argc, char** argv) {
                            "Quantize a model with rtn, gptq, quarot or dartquant at a W-A-KV bit setting, optionally "
                            "evaluating the result in the same process");
   options.add_options()
-      ("model", "Hugging Face model folder (config.json, safetensors, tokenizer)", cxxopts::value<std::string>())
+      ("model", "Hugging Face model folder (config.json, safetensors, tokenizer) or a preset of configs/models.json, e.g. mixtral", cxxopts::value<std::string>())
       ("method", "rtn, gptq, quarot (random-Hadamard rotations + GPTQ) or dartquant (learned rotations + GPTQ)",
        cxxopts::value<std::string>()->default_value("dartquant"))
       ("bits", "Bits as W-A-KV, e.g. 4-4-16 or 4-4-4; 16 disables that quantizer",
@@ -93,8 +93,9 @@ int quantize_command(int argc, char** argv) {
       ("weight-quantizer", "rtn or gptq (default: rtn for --method rtn, gptq otherwise)", cxxopts::value<std::string>())
       ("calib-data", "Calibration text file (default: <data-dir>/wikitext-2-raw/wiki.valid.raw)",
        cxxopts::value<std::string>())
-      ("nsamples", "Calibration windows", cxxopts::value<int64_t>()->default_value("128"))
-      ("seqlen", "Calibration window length in tokens (default: min(2048, max_position_embeddings))",
+      ("nsamples", "Calibration windows (default: the model preset's, else 128)", cxxopts::value<int64_t>())
+      ("seqlen", "Calibration window length in tokens (default: the model preset's, else 2048; at most "
+       "max_position_embeddings)",
        cxxopts::value<int64_t>())
       ("seed", "Seed of the calibration windows, the random Hadamard signs and DartQuant's sampling",
        cxxopts::value<uint64_t>()->default_value("0"))
@@ -119,7 +120,8 @@ int quantize_command(int argc, char** argv) {
     return 0;
   }
   auto total_start = std::chrono::steady_clock::now();
-  std::filesystem::path model_dir = required_string(*parsed, "model");
+  auto resolved = resolve_model_option(*parsed);
+  std::filesystem::path model_dir = resolved.dir;
   ComputeOptions compute = apply_runtime_options(*parsed);
 
   // Settings first, so that a mistake fails before any slow step.
@@ -141,7 +143,8 @@ int quantize_command(int argc, char** argv) {
   if (quantize.batch_size <= 0) {
     throw UsageError(str("--calib-batch-size ", quantize.batch_size, ": must be positive"));
   }
-  int64_t nsamples = (*parsed)["nsamples"].as<int64_t>();
+  int64_t nsamples = parsed->count("nsamples") > 0 ? (*parsed)["nsamples"].as<int64_t>()
+                                                   : (resolved.preset ? resolved.preset->nsamples : 128);
   if (nsamples <= 0) {
     throw UsageError(str("--nsamples ", nsamples, ": must be positive"));
   }
@@ -171,8 +174,9 @@ int quantize_command(int argc, char** argv) {
 
   auto tokenizer = tokenizer::load_tokenizer(model_dir);
   auto model = model::CausalLM::load(model_dir, compute);
+  int64_t default_seqlen = resolved.preset ? resolved.preset->seqlen : 2048;
   int64_t seqlen = parsed->count("seqlen") > 0 ? (*parsed)["seqlen"].as<int64_t>()
-                                               : std::min<int64_t>(2048, model.config().max_position_embeddings);
+                                               : std::min<int64_t>(default_seqlen, model.config().max_position_embeddings);
   DQ_CHECK(seqlen <= model.config().max_position_embeddings, "--seqlen ", seqlen,
            " exceeds the model's max_position_embeddings (", model.config().max_position_embeddings, ")");
   spdlog::info("quantize: method {}, bits {}, profile {}, weights by {}", quant::method_name(quantize.method),

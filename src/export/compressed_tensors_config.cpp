@@ -208,6 +208,7 @@ std::optional<quant::QuantSpec> read_weight_scheme(const nlohmann::json& config_
            source, ": quantization_config.config_groups is missing or empty");
 
   std::optional<quant::QuantSpec> scheme;
+  std::string scheme_group;
   for (const auto& [name, group] : config.at("config_groups").items()) {
     auto field = "quantization_config.config_groups." + name;
     DQ_CHECK(group.is_object(), source, ": field \"", field, "\" must be an object");
@@ -217,8 +218,10 @@ std::optional<quant::QuantSpec> read_weight_scheme(const nlohmann::json& config_
     auto spec = read_weight_args(group.at("weights"), source, field + ".weights");
     DQ_CHECK(!scheme || (scheme->bits == spec.bits && scheme->symmetric == spec.symmetric &&
                          scheme->group_size == spec.group_size),
-             source, ": config groups use different weight schemes; dartquant reads one weight scheme per model");
+             source, ": quantization_config.config_groups.", scheme_group, ".weights and ", field,
+             ".weights differ (num_bits, symmetric or group_size); dartquant reads one weight scheme per model");
     scheme = spec;
+    scheme_group = name;
   }
   DQ_CHECK(scheme.has_value(), source, ": no config group of quantization_config has a weight scheme");
   return scheme;

@@ -9,8 +9,10 @@
 #include "dartquant/core/error.h"
 #include "dartquant/core/json_fields.h"
 #include "dartquant/export/compressed_tensors_config.h"
+#include "dartquant/export/packed_model.h"
 #include "dartquant/io/checkpoint.h"
 #include "dartquant/io/dtype.h"
+#include "dartquant/io/int_packing.h"
 
 namespace dartquant::exporter {
 namespace {
@@ -100,6 +102,9 @@ FolderSummary summarize_folder(const std::filesystem::path& dir) {
     }
   }
   summary.quantization = config.value("dartquant", nlohmann::json());
+  if (summary.quantization.is_object()) {
+    read_dartquant_block(summary.quantization, config_path.string());  // rejects what eval would reject
+  }
   auto scheme = read_weight_scheme(config, config_path.string());
 
   // Modules stored packed, and which of their tensors belong to the packing.
@@ -120,8 +125,21 @@ FolderSummary summarize_folder(const std::filesystem::path& dir) {
     DQ_CHECK(checkpoint.contains(module + ".weight_shape") && checkpoint.contains(module + ".weight_scale"), dir.string(),
              ": ", module, " has weight_packed but no weight_shape or weight_scale; the folder is incomplete");
     auto shape = checkpoint.load(module + ".weight_shape").to(at::kLong);
-    DQ_CHECK(shape.numel() == 2, module, ".weight_shape must hold 2 values");
-    summary.packed_parameters += shape[0].item<int64_t>() * shape[1].item<int64_t>();
+    DQ_CHECK(shape.numel() == 2, dir.string(), ": ", module, ".weight_shape must contain 2 values");
+    const int64_t out = shape[0].item<int64_t>();
+    const int64_t in = shape[1].item<int64_t>();
+    summary.packed_parameters += out * in;
+    if (scheme) {
+      // The same shape checks as unpacking, from the headers alone.
+      const auto& packed_shape = checkpoint.info(name).shape;
+      const auto& scale_shape = checkpoint.info(module + ".weight_scale").shape;
+      DQ_CHECK(packed_shape == std::vector<int64_t>({out, io::packed_words(in, scheme->bits)}), dir.string(), ": ", name,
+               " has shape ", shape_text(packed_shape), ", but ", in, " inputs of ", scheme->bits, " bits need [", out,
+               ", ", io::packed_words(in, scheme->bits), "]; the folder does not match its quantization_config");
+      DQ_CHECK(scale_shape == std::vector<int64_t>({out, quant::group_count(in, scheme->group_size)}), dir.string(),
+               ": ", module, ".weight_scale has shape ", shape_text(scale_shape), ", expected [", out, ", ",
+               quant::group_count(in, scheme->group_size), "]; the folder does not match its quantization_config");
+    }
     scale_dtype = io::dtype_name(checkpoint.info(module + ".weight_scale").dtype);
 
     auto [layer, local] = layer_and_module(module);

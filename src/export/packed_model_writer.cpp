@@ -1,4 +1,5 @@
 // write_packed_model and the dartquant block.
+#include <set>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -142,20 +143,29 @@ nlohmann::json online_transforms(model::CausalLM& model, const quant::QuantizeOp
   if (!is_rotated(options.method)) {
     return transforms;
   }
+  std::set<int64_t> widths;
+  for (auto& layer : model.layers()) {
+    layer.for_each_linear([&](Linear& linear) {
+      if (linear.site().role == LinearRole::kDown) {
+        widths.insert(linear.in_features());
+      }
+    });
+  }
   transforms.push_back({{"name", "r4"},
                         {"location", "input of every down projection"},
-                        {"transform", "x <- x * M^T, M the normalized Hadamard of the MLP width"}});
+                        {"transform", "x <- x * M^T, M the normalized Hadamard of the MLP width"},
+                        {"sizes", widths}});
   if (options.method == quant::Method::kQuarot) {
     transforms.push_back({{"name", "r2_online"},
                           {"location", "input of o_proj"},
                           {"transform", "x <- x * (H_heads kron I_head_dim) / sqrt(heads), mixing heads"},
-                          {"size", model.config().num_attention_heads}});
+                          {"sizes", {model.config().num_attention_heads}}});
   }
   if (options.profile.key.enabled() || options.profile.value.enabled()) {
     transforms.push_back({{"name", "r3"},
                           {"location", "query and key after RoPE"},
                           {"transform", "x <- x * H_head_dim / sqrt(head_dim), per head"},
-                          {"size", model.config().head_dim}});
+                          {"sizes", {model.config().head_dim}}});
   }
   return transforms;
 }
@@ -207,7 +217,10 @@ int64_t write_packed_model(model::CausalLM& model, const PackedWeights& packed, 
   for (const auto& name : companion_files()) {
     auto source = export_options.source_dir / name;
     if (std::filesystem::is_regular_file(source)) {
+      // The source may be read-only (a shared or downloaded model); the copy belongs to the user.
       std::filesystem::copy_file(source, folder.staging() / name);
+      std::filesystem::permissions(folder.staging() / name, std::filesystem::perms::owner_write,
+                                   std::filesystem::perm_options::add);
     }
   }
   folder.commit();

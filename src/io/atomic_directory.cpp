@@ -63,14 +63,17 @@ std::filesystem::path normalized(const std::filesystem::path& target) {
 void check_output_folder(const std::filesystem::path& target, bool overwrite) {
   auto path = normalized(target);
   auto parent = path.parent_path();
+  DQ_CHECK(!std::filesystem::exists(parent) || std::filesystem::is_directory(parent), "cannot write ", path.string(),
+           ": ", parent.string(), " is a file, not a folder");
   DQ_CHECK(std::filesystem::is_directory(parent), "cannot write ", path.string(), ": the parent folder ",
            parent.string(), " does not exist; create it first");
   DQ_CHECK(::access(parent.c_str(), W_OK) == 0, "cannot write ", path.string(), ": the parent folder ",
            parent.string(), " is not writable (", std::strerror(errno), ")");
   if (std::filesystem::exists(path)) {
+    DQ_CHECK(std::filesystem::is_directory(path), "cannot write ", path.string(),
+             ": it is a file, not a folder; choose another output folder");
     DQ_CHECK(overwrite, path.string(), " already exists; remove it, choose another output folder, or pass "
              "--overwrite");
-    DQ_CHECK(std::filesystem::is_directory(path), "cannot replace ", path.string(), ": it is not a folder");
   }
 }
 

@@ -10,5 +10,7 @@ int eval_command(int argc, char** argv);
 int quantize_command(int argc, char** argv);
 int table_command(int argc, char** argv);
 int inspect_command(int argc, char** argv);
+int reproduce_command(int argc, char** argv);
+int compare_command(int argc, char** argv);
 
 }  // namespace dartquant::cli
