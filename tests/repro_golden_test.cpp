@@ -60,16 +60,16 @@ TEST(GoldenRegressionCheck, DegradedSettingFails) {
 
 TEST(ReproduceCommand, SkipsFinishedRowsAndReusesRotations) {
   auto dir = testing::make_temp_dir("reproduce-resume");
-  auto command = "reproduce --model stories260K --data-dir " + quoted(testing::data_dir()) +
-                 " --rows dartquant-4-4-16,dartquant-4-4-4 --tasks wiki --limit 5 --nsamples 4 --seqlen 64"
-                 " --threads 1 --out-dir " + quoted(dir);
+  auto base = "reproduce --model stories260K --data-dir " + quoted(testing::data_dir()) +
+              " --tasks wiki --limit 5 --nsamples 4 --seqlen 64 --threads 1 --out-dir " + quoted(dir);
+  auto command = base + " --rows dartquant-4-4-16,dartquant-4-4-4";
   auto first = run_cli(command);
   ASSERT_EQ(first.exit_code, 0) << first.err;
 
   // The 4-4-4 row used the rotations the 4-4-16 row learned.
   auto results = nlohmann::json::parse(testing::read_file(dir / "dartquant-4-4-4.json"));
   EXPECT_EQ(results["config"]["quantization"]["dartquant"]["rotations"],
-            std::filesystem::absolute(dir / "dartquant-rotations.safetensors").lexically_normal().string());
+            std::filesystem::absolute(dir / "dartquant-rotations-seed0-n4-len64.safetensors").lexically_normal().string());
   auto table = nlohmann::json::parse(testing::read_file(dir / "table.json"));
   EXPECT_EQ(table["rows"].size(), 2u);
 
@@ -81,8 +81,18 @@ TEST(ReproduceCommand, SkipsFinishedRowsAndReusesRotations) {
   EXPECT_NE(second.err.find("dartquant-4-4-4: finished earlier"), std::string::npos) << second.err;
   EXPECT_EQ(testing::read_file(dir / "dartquant-4-4-16.json"), before);
 
+  // Another seed reruns the row, and the table holds only rows of the current settings.
+  auto reseeded = run_cli(base + " --rows dartquant-4-4-4 --seed 7");
+  ASSERT_EQ(reseeded.exit_code, 0) << reseeded.err;
+  EXPECT_NE(reseeded.err.find("made with other settings; running the row again"), std::string::npos) << reseeded.err;
+  EXPECT_NE(reseeded.err.find("made with other settings; left out of the table"), std::string::npos) << reseeded.err;
+  table = nlohmann::json::parse(testing::read_file(dir / "table.json"));
+  EXPECT_EQ(table["rows"].size(), 1u);
+
   auto unknown = run_cli("reproduce --model stories260K --rows gptq-4-4-4 --out-dir " + quoted(dir));
   EXPECT_EQ(unknown.exit_code, 2);
+  auto empty = run_cli("reproduce --model stories260K --rows , --out-dir " + quoted(dir));
+  EXPECT_EQ(empty.exit_code, 2);
   std::filesystem::remove_all(dir);
 }
 

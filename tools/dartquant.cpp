@@ -27,6 +27,7 @@ constexpr const char* kUsage =
     "  inspect    show what a model folder holds: method, bits, per-layer formats, size\n"
     "  reproduce  run the rows of the paper's table for one model (FP, rtn, quarot, dartquant)\n"
     "  compare    compare results with a reference table; exit 3 when a cell is worse than its tolerance\n"
+    "  synth      write a random model of any architecture, shape and depth (for benchmarks)\n"
     "\n"
     "Run 'dartquant <command> --help' for the options of a command.\n"
     "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 compare found a regression.\n";
@@ -59,6 +60,9 @@ int dispatch(int argc, char** argv) {
   }
   if (command == "compare") {
     return dartquant::cli::compare_command(argc - 1, argv + 1);
+  }
+  if (command == "synth") {
+    return dartquant::cli::synth_command(argc - 1, argv + 1);
   }
   if (command == "inspect") {
     return dartquant::cli::inspect_command(argc - 1, argv + 1);

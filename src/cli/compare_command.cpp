@@ -7,6 +7,7 @@
 #include "cli_options.h"
 #include "dartquant/cli/commands.h"
 #include "dartquant/core/error.h"
+#include "dartquant/core/json_fields.h"
 #include "dartquant/repro/compare.h"
 #include "evaluation.h"
 
@@ -57,6 +58,17 @@ int compare_command(int argc, char** argv) {
   for (const auto& path : (*parsed)["results"].as<std::vector<std::string>>()) {
     auto entries = repro::read_entries(path);
     ours.insert(ours.end(), entries.begin(), entries.end());
+
+    // Tables made with different --limit values score different items.
+    auto document = read_json_file(path);
+    auto ours_limit = document.value("limit", nlohmann::json());
+    auto reference_limit = reference.details.value("limit", nlohmann::json());
+    if (document.contains("rows") && ours_limit != reference_limit) {
+      std::printf("note: %s was made with --limit %s and the reference with --limit %s, so their cells score "
+                  "different items\n\n",
+                  path.c_str(), ours_limit.is_null() ? "(none)" : ours_limit.dump().c_str(),
+                  reference_limit.is_null() ? "(none)" : reference_limit.dump().c_str());
+    }
   }
   std::vector<std::string> columns;
   if (parsed->count("columns") > 0) {
@@ -70,8 +82,9 @@ int compare_command(int argc, char** argv) {
     }
   }
   auto comparison = repro::compare_tables(ours, reference, tolerances, columns);
-  std::fputs(repro::format_comparison(comparison, reference, tolerances).c_str(), stdout);
-  return comparison.passed(parsed->count("allow-missing-rows") == 0) ? 0 : 3;
+  bool missing_rows_fail = parsed->count("allow-missing-rows") == 0;
+  std::fputs(repro::format_comparison(comparison, reference, tolerances, missing_rows_fail).c_str(), stdout);
+  return comparison.passed(missing_rows_fail) ? 0 : 3;
 }
 
 }  // namespace dartquant::cli

@@ -28,7 +28,7 @@ struct TableRowPlan {
   std::string bits;
 };
 
-/// The rows of the DartQuant paper's MoE table, in its order.
+/// Lists the rows of the DartQuant paper's MoE table, in its order.
 const std::vector<TableRowPlan>& paper_rows() {
   static const std::vector<TableRowPlan> rows{
       {"fp", "fp", "16-16-16"},
@@ -47,7 +47,11 @@ std::vector<TableRowPlan> selected_rows(const cxxopts::ParseResult& parsed) {
     return paper_rows();
   }
   std::vector<TableRowPlan> rows;
-  for (const auto& id : split_list(parsed["rows"].as<std::string>())) {
+  auto ids = split_list(parsed["rows"].as<std::string>());
+  if (ids.empty()) {
+    throw UsageError("--rows is empty; name at least one row, or leave it out for all seven");
+  }
+  for (const auto& id : ids) {
     auto found = std::find_if(paper_rows().begin(), paper_rows().end(), [&](const auto& row) { return row.id == id; });
     if (found == paper_rows().end()) {
       std::string known;
@@ -71,25 +75,49 @@ int run_subcommand(int (*command)(int, char**), std::vector<std::string> argumen
   return command(static_cast<int>(arguments.size()), argv.data());
 }
 
-/// Checks whether a row is finished: its results file exists and was made with the same tasks and limit.
-bool is_finished(const std::filesystem::path& file, const std::string& tasks, const std::optional<int64_t>& limit) {
+/// Returns the settings that decide a row's results: its subcommand arguments
+/// without the output file, the rotations file flag, threads and log level.
+nlohmann::json row_settings(const std::vector<std::string>& arguments) {
+  static const std::vector<std::string> ignored{"--output", "--rotations", "--save-rotations", "--threads",
+                                                "--log-level"};
+  nlohmann::json settings = nlohmann::json::array();
+  for (size_t i = 0; i < arguments.size(); ++i) {
+    if (std::find(ignored.begin(), ignored.end(), arguments[i]) != ignored.end()) {
+      ++i;  // and its value
+      continue;
+    }
+    settings.push_back(arguments[i]);
+  }
+  return settings;
+}
+
+/// Checks whether `file` contains the results of a row made with `settings`.
+/// A file made with other settings is reported, followed by `consequence`.
+bool has_results(const std::filesystem::path& file, const nlohmann::json& settings, const char* consequence) {
   if (!std::filesystem::is_regular_file(file)) {
     return false;
   }
   try {
-    auto results = read_json_file(file);
-    const auto& config = results.at("config");
-    auto recorded_limit = config.value("limit", nlohmann::json());
-    bool same_limit = limit ? recorded_limit == *limit : recorded_limit.is_null();
-    bool same_tasks = config.value("reproduce_tasks", std::string()) == tasks;
-    if (same_limit && same_tasks) {
+    if (read_json_file(file).at("config").value("reproduce_settings", nlohmann::json()) == settings) {
       return true;
     }
-    spdlog::warn("{}: made with other tasks or --limit; running the row again", file.string());
+    spdlog::warn("{}: made with other settings; {}", file.string(), consequence);
   } catch (const std::exception& error) {
-    spdlog::warn("{}: unreadable ({}); running the row again", file.string(), error.what());
+    spdlog::warn("{}: unreadable ({}); {}", file.string(), error.what(), consequence);
   }
   return false;
+}
+
+/// Positive value of an optional integer flag, or a usage error naming it.
+std::optional<int64_t> positive_option(const cxxopts::ParseResult& parsed, const std::string& name) {
+  if (parsed.count(name) == 0) {
+    return std::nullopt;
+  }
+  auto value = parsed[name].as<int64_t>();
+  if (value <= 0) {
+    throw UsageError(str("--", name, " ", value, ": must be positive"));
+  }
+  return value;
 }
 
 }  // namespace
@@ -137,17 +165,25 @@ int reproduce_command(int argc, char** argv) {
   std::filesystem::create_directories(out_dir);
 
   auto tasks = (*parsed)["tasks"].as<std::string>();
-  std::optional<int64_t> limit;
-  if (parsed->count("limit") > 0) {
-    limit = (*parsed)["limit"].as<int64_t>();
-  }
-  int64_t nsamples = parsed->count("nsamples") > 0 ? (*parsed)["nsamples"].as<int64_t>()
-                                                   : (model.preset ? model.preset->nsamples : 128);
-  std::optional<int64_t> seqlen;
-  if (parsed->count("seqlen") > 0) {
-    seqlen = (*parsed)["seqlen"].as<int64_t>();
-  } else if (model.preset) {
+  auto limit = positive_option(*parsed, "limit");
+  auto eval_seqlen = positive_option(*parsed, "eval-seqlen");
+  int64_t nsamples = positive_option(*parsed, "nsamples").value_or(model.preset ? model.preset->nsamples : 128);
+  auto seqlen = positive_option(*parsed, "seqlen");
+  if (!seqlen && model.preset) {
     seqlen = model.preset->seqlen;
+  }
+  std::optional<repro::Tolerances> recorded_tolerances;
+  if (parsed->count("record-tolerances") > 0) {
+    auto values = split_list((*parsed)["record-tolerances"].as<std::string>());
+    if (values.size() != 3) {
+      throw UsageError("--record-tolerances needs three numbers: WIKI_PERCENT,TASK_POINTS,AVG_POINTS");
+    }
+    try {
+      recorded_tolerances = repro::Tolerances{std::stod(values[0]), std::stod(values[1]), std::stod(values[2])};
+    } catch (const std::exception&) {
+      throw UsageError(str("--record-tolerances ", (*parsed)["record-tolerances"].as<std::string>(),
+                           ": needs three numbers, e.g. 3,4.5,1"));
+    }
   }
 
   std::vector<std::string> common{"--data-dir", data_dir.string(), "--device", (*parsed)["device"].as<std::string>(),
@@ -157,32 +193,29 @@ int reproduce_command(int argc, char** argv) {
   if (limit) {
     common.insert(common.end(), {"--limit", std::to_string(*limit)});
   }
-  auto rotations = out_dir / "dartquant-rotations.safetensors";
+  // The rotations depend on the calibration windows, so their settings name the file.
+  auto rotations = out_dir / str("dartquant-rotations-seed", (*parsed)["seed"].as<uint64_t>(), "-n", nsamples, "-len",
+                                 seqlen ? std::to_string(*seqlen) : std::string("default"), ".safetensors");
 
-  spdlog::info("reproduce {} from {}: {} row(s) into {}", name, model.dir.string(), rows.size(), out_dir.string());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto& row = rows[i];
-    auto results = out_dir / (row.id + ".json");
-    if (is_finished(results, tasks, limit)) {
-      spdlog::info("[{}/{}] {}: finished earlier ({}), skipped", i + 1, rows.size(), row.id, results.string());
-      continue;
-    }
-    spdlog::info("[{}/{}] {}: {} at {}", i + 1, rows.size(), row.id, row.method, row.bits);
+  // The subcommand arguments of every row of the table, selected or not, so
+  // that the table can tell which earlier results match this run.
+  auto row_arguments = [&](const TableRowPlan& row) {
+    auto results = (out_dir / (row.id + ".json")).string();
     std::vector<std::string> arguments;
     if (row.method == "fp") {
-      arguments = {"eval", "--model", model.dir.string(), "--tasks", tasks, "--output", results.string()};
-      if (parsed->count("eval-seqlen") > 0) {
-        arguments.insert(arguments.end(), {"--seqlen", std::to_string((*parsed)["eval-seqlen"].as<int64_t>())});
+      arguments = {"eval", "--model", model.dir.string(), "--tasks", tasks, "--output", results};
+      if (eval_seqlen) {
+        arguments.insert(arguments.end(), {"--seqlen", std::to_string(*eval_seqlen)});
       }
     } else {
       arguments = {"quantize", "--model", model.dir.string(), "--method", row.method, "--bits", row.bits,
                    "--nsamples", std::to_string(nsamples), "--seed", std::to_string((*parsed)["seed"].as<uint64_t>()),
-                   "--eval", tasks, "--output", results.string()};
+                   "--eval", tasks, "--output", results};
       if (seqlen) {
         arguments.insert(arguments.end(), {"--seqlen", std::to_string(*seqlen)});
       }
-      if (parsed->count("eval-seqlen") > 0) {
-        arguments.insert(arguments.end(), {"--eval-seqlen", std::to_string((*parsed)["eval-seqlen"].as<int64_t>())});
+      if (eval_seqlen) {
+        arguments.insert(arguments.end(), {"--eval-seqlen", std::to_string(*eval_seqlen)});
       }
       if (parsed->count("set") > 0) {
         for (const auto& assignment : (*parsed)["set"].as<std::vector<std::string>>()) {
@@ -197,22 +230,39 @@ int reproduce_command(int argc, char** argv) {
       }
     }
     arguments.insert(arguments.end(), common.begin(), common.end());
+    return arguments;
+  };
+
+  spdlog::info("reproduce {} from {}: {} row(s) into {}", name, model.dir.string(), rows.size(), out_dir.string());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    auto results = out_dir / (row.id + ".json");
+    auto arguments = row_arguments(row);
+    auto settings = row_settings(arguments);
+    if (has_results(results, settings, "running the row again")) {
+      spdlog::info("[{}/{}] {}: finished earlier ({}), skipped", i + 1, rows.size(), row.id, results.string());
+      continue;
+    }
+    spdlog::info("[{}/{}] {}: {} at {}", i + 1, rows.size(), row.id, row.method, row.bits);
+    std::printf("== %s ==\n", row.id.c_str());
+    std::fflush(stdout);
     int code = run_subcommand(row.method == "fp" ? eval_command : quantize_command, arguments);
     DQ_CHECK(code == 0, "row ", row.id, " failed with exit code ", code);
 
-    // Mark the results with the task list, so a later run can tell whether it may keep them.
+    // Record the settings, so that a later run can tell whether it may keep the results.
     auto document = read_json_file(results);
-    document["config"]["reproduce_tasks"] = tasks;
+    document["config"]["reproduce_settings"] = settings;
     io::write_file_atomically(results, document.dump(2) + "\n");
   }
 
-  // The table of every row that has results, in the DartQuant paper's row order.
+  // The table of every row whose results match this run's settings, in the
+  // DartQuant paper's row order.
   repro::ResultTable table;
   table.model = name;
   std::vector<tasks::TableRow> display;
   for (const auto& row : paper_rows()) {
     auto results = out_dir / (row.id + ".json");
-    if (!std::filesystem::is_regular_file(results)) {
+    if (!has_results(results, row_settings(row_arguments(row)), "left out of the table")) {
       continue;
     }
     auto document = read_json_file(results);
@@ -226,20 +276,15 @@ int reproduce_command(int argc, char** argv) {
   }
   table.details = {{"command", command}, {"tasks", tasks}, {"limit", limit ? nlohmann::json(*limit) : nlohmann::json()},
                    {"program", eval::describe_program()}};
-  if (parsed->count("record-tolerances") > 0) {
-    auto values = split_list((*parsed)["record-tolerances"].as<std::string>());
-    if (values.size() != 3) {
-      throw UsageError("--record-tolerances needs three numbers: WIKI_PERCENT,TASK_POINTS,AVG_POINTS");
-    }
-    table.tolerances = repro::Tolerances{std::stod(values[0]), std::stod(values[1]), std::stod(values[2])};
-  }
+  table.tolerances = recorded_tolerances;
   io::write_file_atomically(out_dir / "table.json", repro::table_to_json(table).dump(2) + "\n");
   auto markdown = tasks::render_markdown(display);
   io::write_file_atomically(out_dir / "table.md", markdown);
   std::fputs(markdown.c_str(), stdout);
   if (model.preset && !model.preset->reference_table.empty()) {
-    spdlog::info("compare with: dartquant compare {} --reference {}", (out_dir / "table.json").string(),
-                 (configs_dir / model.preset->reference_table).string());
+    spdlog::info("compare with: dartquant compare {} --reference {}{}", (out_dir / "table.json").string(),
+                 (configs_dir / model.preset->reference_table).string(),
+                 table.rows.size() < paper_rows().size() ? " --allow-missing-rows" : "");
   }
   return 0;
 }

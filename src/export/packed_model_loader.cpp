@@ -14,7 +14,8 @@ namespace {
 
 /// Rebuilds pack-quantized Linear weights in the compute dtype.
 model::WeightDecoder packed_decoder(const quant::QuantSpec& spec, at::ScalarType dtype) {
-  return [spec, dtype](const io::Checkpoint& checkpoint, const std::string& name) -> model::DecodedWeight {
+  return [spec, dtype](const io::Checkpoint& checkpoint, const std::string& name,
+                       const std::vector<int64_t>& /*shape: checked by the loader*/) -> model::DecodedWeight {
     if (name.size() <= 7 || name.compare(name.size() - 7, 7, ".weight") != 0) {
       return {};
     }
@@ -126,7 +127,7 @@ int64_t write_dequantized_weights(const std::filesystem::path& dir, const std::f
   for (const auto& name : checkpoint.names()) {
     if (name.size() > kPacked.size() && name.compare(name.size() - kPacked.size(), kPacked.size(), kPacked) == 0) {
       auto weight_name = name.substr(0, name.size() - kPacked.size()) + ".weight";
-      weights.emplace_back(weight_name, decode(checkpoint, weight_name).weight);
+      weights.emplace_back(weight_name, decode(checkpoint, weight_name, {}).weight);
     }
   }
   io::write_safetensors(out, weights);

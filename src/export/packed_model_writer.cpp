@@ -99,44 +99,6 @@ void warn_about_short_groups(model::CausalLM& model, const quant::QuantSpec& spe
   }
 }
 
-int64_t tensor_bytes(const at::Tensor& tensor) { return tensor.numel() * static_cast<int64_t>(tensor.element_size()); }
-
-/// Writes `tensors` as model.safetensors, or as shards of at most
-/// `max_shard_bytes` (a larger tensor gets a shard of its own) with
-/// model.safetensors.index.json. Returns the bytes of tensor data.
-int64_t write_shards(const std::filesystem::path& folder, const NamedTensors& tensors, int64_t max_shard_bytes) {
-  std::vector<NamedTensors> shards(1);
-  int64_t shard_bytes = 0;
-  int64_t total = 0;
-  for (const auto& named : tensors) {
-    int64_t bytes = tensor_bytes(named.second);
-    if (shard_bytes > 0 && shard_bytes + bytes > max_shard_bytes) {
-      shards.emplace_back();
-      shard_bytes = 0;
-    }
-    shards.back().push_back(named);
-    shard_bytes += bytes;
-    total += bytes;
-  }
-
-  if (shards.size() == 1) {
-    io::write_safetensors(folder / "model.safetensors", tensors, {{{"format", "pt"}}});
-    return total;
-  }
-  nlohmann::json weight_map = nlohmann::json::object();
-  for (size_t i = 0; i < shards.size(); ++i) {
-    char name[64];
-    std::snprintf(name, sizeof(name), "model-%05zu-of-%05zu.safetensors", i + 1, shards.size());
-    io::write_safetensors(folder / name, shards[i], {{{"format", "pt"}}});
-    for (const auto& named : shards[i]) {
-      weight_map[named.first] = name;
-    }
-  }
-  nlohmann::json index{{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
-  io::write_file_atomically(folder / "model.safetensors.index.json", index.dump(2) + "\n");
-  return total;
-}
-
 /// Describes the online transforms the runtime installs, with their exact layout.
 nlohmann::json online_transforms(model::CausalLM& model, const quant::QuantizeOptions& options) {
   nlohmann::json transforms = nlohmann::json::array();
@@ -182,6 +144,17 @@ const PackedLinear* PackedWeights::find(const std::string& name) const {
   return found == linears_.end() ? nullptr : &found->second;
 }
 
+void copy_tokenizer_files(const std::filesystem::path& from, const std::filesystem::path& to) {
+  for (const auto& name : companion_files()) {
+    auto source = from / name;
+    if (std::filesystem::is_regular_file(source)) {
+      // The source may be read-only (a shared or downloaded model); the copy belongs to the user.
+      std::filesystem::copy_file(source, to / name);
+      std::filesystem::permissions(to / name, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+    }
+  }
+}
+
 nlohmann::json dartquant_block(model::CausalLM& model, const quant::QuantizeOptions& options,
                                const ExportOptions& export_options) {
   return {{"format_version", kPackedFormatVersion},
@@ -207,22 +180,14 @@ int64_t write_packed_model(model::CausalLM& model, const PackedWeights& packed, 
 
   warn_about_short_groups(model, packed.spec());
   auto tensors = collect_tensors(model, packed);
-  int64_t bytes = write_shards(folder.staging(), tensors, export_options.max_shard_bytes);
+  int64_t bytes = io::write_sharded_safetensors(folder.staging(), tensors, export_options.max_shard_bytes);
 
   config["tie_word_embeddings"] = model.lm_head.weight().is_same(model.embed_tokens);
   config["quantization_config"] = quantization_config(model, options);
   config["dartquant"] = dartquant_block(model, options, export_options);
   io::write_file_atomically(folder.staging() / "config.json", config.dump(2) + "\n");
 
-  for (const auto& name : companion_files()) {
-    auto source = export_options.source_dir / name;
-    if (std::filesystem::is_regular_file(source)) {
-      // The source may be read-only (a shared or downloaded model); the copy belongs to the user.
-      std::filesystem::copy_file(source, folder.staging() / name);
-      std::filesystem::permissions(folder.staging() / name, std::filesystem::perms::owner_write,
-                                   std::filesystem::perm_options::add);
-    }
-  }
+  copy_tokenizer_files(export_options.source_dir, folder.staging());
   folder.commit();
   spdlog::info("wrote the packed model to {} ({} tensors, {:.2f} MiB)", folder.target().string(), tensors.size(),
                static_cast<double>(bytes) / (1 << 20));

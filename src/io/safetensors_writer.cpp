@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "dartquant/core/error.h"
 #include "dartquant/io/atomic_file.h"
@@ -140,6 +141,44 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<std:
     file.write(dense.data_ptr(), nbytes);
   }
   file.commit();
+}
+
+int64_t write_sharded_safetensors(const std::filesystem::path& folder,
+                                  const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                                  int64_t max_shard_bytes) {
+  DQ_CHECK(max_shard_bytes > 0, "the shard size must be positive, got ", max_shard_bytes);
+  using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+  std::vector<NamedTensors> shards(1);
+  int64_t shard_bytes = 0;
+  int64_t total = 0;
+  for (const auto& named : tensors) {
+    int64_t bytes = named.second.numel() * static_cast<int64_t>(named.second.element_size());
+    if (shard_bytes > 0 && shard_bytes + bytes > max_shard_bytes) {
+      shards.emplace_back();
+      shard_bytes = 0;
+    }
+    shards.back().push_back(named);
+    shard_bytes += bytes;
+    total += bytes;
+  }
+
+  WriteOptions options{{{"format", "pt"}}};
+  if (shards.size() == 1) {
+    write_safetensors(folder / "model.safetensors", tensors, options);
+    return total;
+  }
+  nlohmann::json weight_map = nlohmann::json::object();
+  for (size_t i = 0; i < shards.size(); ++i) {
+    char name[64];
+    std::snprintf(name, sizeof(name), "model-%05zu-of-%05zu.safetensors", i + 1, shards.size());
+    write_safetensors(folder / name, shards[i], options);
+    for (const auto& named : shards[i]) {
+      weight_map[named.first] = name;
+    }
+  }
+  nlohmann::json index{{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
+  write_file_atomically(folder / "model.safetensors.index.json", index.dump(2) + "\n");
+  return total;
 }
 
 }  // namespace dartquant::io

@@ -34,7 +34,7 @@ WeightLoader::WeightLoader(const io::Checkpoint& checkpoint, ComputeOptions opti
 
 at::Tensor WeightLoader::load(const std::string& name, const std::vector<int64_t>& shape) {
   if (!checkpoint_.contains(name) && decoder_) {
-    auto decoded = decoder_(checkpoint_, name);
+    auto decoded = decoder_(checkpoint_, name, shape);
     if (decoded.weight.defined()) {
       DQ_CHECK(decoded.weight.sizes().vec() == shape, "quantized weight ", name, " has shape ",
                shape_string(decoded.weight.sizes()), " but config.json implies ", shape_string(shape),

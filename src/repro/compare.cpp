@@ -78,8 +78,10 @@ Comparison compare_tables(const std::vector<TableEntry>& ours, const ResultTable
   return comparison;
 }
 
-std::string format_comparison(const Comparison& comparison, const ResultTable& reference, const Tolerances& tolerances) {
+std::string format_comparison(const Comparison& comparison, const ResultTable& reference, const Tolerances& tolerances,
+                              bool missing_rows_fail) {
   std::ostringstream out;
+  out << "Cells: ours / reference (difference; WIKI in percent), \"!\" where worse than the tolerance.\n\n";
   out << "| row |";
   for (const auto& column : table_columns()) {
     out << " " << column << " |";
@@ -135,13 +137,14 @@ std::string format_comparison(const Comparison& comparison, const ResultTable& r
     }
   }
   for (const auto& row : comparison.missing_rows) {
-    out << "  row missing from our results: " << row << "\n";
+    out << "  row missing from our results: " << row << (missing_rows_fail ? "" : " (allowed)") << "\n";
   }
   for (const auto& row : comparison.unmatched_rows) {
     out << "  our row " << row << " has no reference row; not compared\n";
   }
   out << "\n" << comparison.cells.size() << " cells compared, " << failures << " worse than the tolerance, "
       << comparison.missing_rows.size() << " reference row(s) missing\n";
+  out << (comparison.passed(missing_rows_fail) ? "result: pass\n" : "result: FAIL\n");
   return out.str();
 }
 

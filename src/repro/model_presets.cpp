@@ -141,7 +141,7 @@ ResolvedModel resolve_model(const std::string& text, const std::filesystem::path
   auto models_root = environment("DARTQUANT_MODELS");
   if (!models_root.empty()) {
     auto dir = std::filesystem::path(models_root) / preset->name;
-    looked.push_back(dir.string());
+    looked.push_back(dir.string() + (std::filesystem::exists(dir) ? " (exists, but has no config.json)" : ""));
     if (is_model_folder(dir)) {
       return {dir, preset};
     }
@@ -170,8 +170,10 @@ ResolvedModel resolve_model(const std::string& text, const std::filesystem::path
       preset->repository.empty()
           ? "pass --data-dir (or set DARTQUANT_DATA) to the shared data folder that contains models/" +
                 preset->data_model
-          : "download it with:\n  huggingface-cli download " + preset->repository + " --local-dir " +
-                (models_root.empty() ? std::string("$DARTQUANT_MODELS") : models_root) + "/" + preset->name;
+          : models_root.empty()
+                ? "download it into the Hugging Face cache with:\n  huggingface-cli download " + preset->repository
+                : "download it with:\n  huggingface-cli download " + preset->repository + " --local-dir " +
+                      models_root + "/" + preset->name;
   throw Error(str("model preset ", preset->name, " (", preset->repository.empty() ? preset->data_model : preset->repository,
                   ") not found; looked in:", places, "\n", remedy));
 }

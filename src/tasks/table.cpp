@@ -157,7 +157,8 @@ std::string render_markdown(const std::vector<TableRow>& rows) {
     for (const auto& values : body) {
       width = std::max(width, code_point_count(values[c]));
     }
-    widths.push_back(width + 2);
+    // At least 5, so that the alignment cell " :-: " has a dash (GitHub needs one).
+    widths.push_back(std::max<int64_t>(width + 2, 5));
   }
 
   auto line = [&](const std::vector<std::string>& values) {

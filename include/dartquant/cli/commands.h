@@ -12,5 +12,6 @@ int table_command(int argc, char** argv);
 int inspect_command(int argc, char** argv);
 int reproduce_command(int argc, char** argv);
 int compare_command(int argc, char** argv);
+int synth_command(int argc, char** argv);
 
 }  // namespace dartquant::cli

@@ -65,6 +65,10 @@ nlohmann::json dartquant_block(model::CausalLM& model, const quant::QuantizeOpti
 int64_t write_packed_model(model::CausalLM& model, const PackedWeights& packed, const quant::QuantizeOptions& options,
                            const ExportOptions& export_options);
 
+/// Copies the tokenizer and generation files of a model folder (those that
+/// exist) from `from` to `to`, writable by the user.
+void copy_tokenizer_files(const std::filesystem::path& from, const std::filesystem::path& to);
+
 /// Quantization settings of a packed folder's `dartquant` block, for
 /// restoring the online transforms and quantizers.
 struct RuntimeSettings {

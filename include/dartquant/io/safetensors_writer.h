@@ -33,4 +33,13 @@ struct WriteOptions {
 void write_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                        const WriteOptions& options = {});
 
+/// Writes `tensors` into `folder` as model.safetensors, or, when they exceed
+/// `max_shard_bytes`, as model-0000i-of-0000N.safetensors shards in the given
+/// order (a tensor larger than the limit gets a shard of its own) with
+/// model.safetensors.index.json, the Hugging Face layout. Returns the bytes of
+/// tensor data. Each file is written atomically.
+int64_t write_sharded_safetensors(const std::filesystem::path& folder,
+                                  const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                                  int64_t max_shard_bytes);
+
 }  // namespace dartquant::io

@@ -21,9 +21,10 @@ struct DecodedWeight {
   std::vector<std::string> consumed;  ///< checkpoint tensors it was built from
 };
 
-/// Rebuilds weight `name` from `checkpoint`, or returns an undefined weight
-/// when `name` is not stored in the decoder's format.
-using WeightDecoder = std::function<DecodedWeight(const io::Checkpoint& checkpoint, const std::string& name)>;
+/// Rebuilds weight `name` of the expected `shape` from `checkpoint`, or
+/// returns an undefined weight when `name` is not stored in the decoder's format.
+using WeightDecoder = std::function<DecodedWeight(const io::Checkpoint& checkpoint, const std::string& name,
+                                                  const std::vector<int64_t>& shape)>;
 
 class WeightLoader {
  public:

@@ -40,7 +40,9 @@ Comparison compare_tables(const std::vector<TableEntry>& ours, const ResultTable
 
 /// The comparison as a Markdown table (one row per reference row, each cell
 /// "ours / reference (difference)", failing cells marked with "!"), followed
-/// by the list of failures and missing rows.
-std::string format_comparison(const Comparison& comparison, const ResultTable& reference, const Tolerances& tolerances);
+/// by the list of failures and missing rows and a final pass or fail line.
+/// `missing_rows_fail` as in Comparison::passed.
+std::string format_comparison(const Comparison& comparison, const ResultTable& reference, const Tolerances& tolerances,
+                              bool missing_rows_fail);
 
 }  // namespace dartquant::repro
