@@ -126,8 +126,8 @@ TEST(PackedLinear, RejectsInconsistentTensors) {
 }
 
 TEST(PackedLinear, QuantizersReturnExactlyTheDequantizedCodes) {
-  // The in-process model holds QuantizedWeight::dequantized; a reloaded one
-  // holds dequantize_codes of the stored codes. They must agree bit for bit.
+  // The in-process model uses QuantizedWeight::dequantized, and a reloaded one
+  // uses dequantize_codes of the stored codes. They must agree bit for bit.
   auto generator = at::detail::createCPUGenerator(11);
   auto weight = at::randn({24, 64}, generator);
   auto inputs = at::randn({256, 64}, generator);

@@ -142,8 +142,8 @@ def check_case(dartquant, data_dir, model, arguments, work):
     }
 
     # The folder converter infers each group's format from the scheme instead of
-    # reading it, and takes integer weights with quantized inputs for W8A8
-    # "int-quantized"; it can only read weight-only folders.
+    # reading it. It takes integer weights with quantized inputs for W8A8
+    # "int-quantized", so it can only read weight-only folders.
     groups = config["quantization_config"]["config_groups"].values()
     if all(group.get("input_activations") is None for group in groups):
         theirs = os.path.join(work, "compressed_tensors_dense")

@@ -73,11 +73,13 @@ quant::QuantSpec read_weight_args(const nlohmann::json& args, const std::string&
                       "actorder", "scale_dtype", "zp_dtype", "observer", "observer_kwargs"});
   DQ_CHECK(reader.string("type") == "int", source, ": field \"", reader.path("type"), "\" is ",
            reader.string("type"), "; only integer weights can be unpacked");
+
   quant::QuantSpec spec;
   spec.bits = static_cast<int>(reader.integer("num_bits"));
   DQ_CHECK(spec.bits >= 2 && spec.bits <= 8, source, ": field \"", reader.path("num_bits"), "\" is ", spec.bits,
            "; packed weights need 2..8 bits");
   spec.symmetric = reader.boolean("symmetric");
+
   auto strategy = reader.has("strategy") && !args.at("strategy").is_null() ? reader.string("strategy") : "";
   auto group_size = reader.has("group_size") && !args.at("group_size").is_null() ? reader.integer("group_size") : 0;
   if (strategy.empty()) {
@@ -99,6 +101,7 @@ quant::QuantSpec read_weight_args(const nlohmann::json& args, const std::string&
     throw Error(str(source, ": field \"", reader.path("strategy"), "\" is ", strategy,
                     "; dartquant reads weights quantized per channel or per group"));
   }
+
   auto actorder = reader.has("actorder") ? args.at("actorder") : nlohmann::json(nullptr);
   DQ_CHECK(actorder.is_null() || actorder == "weight" || actorder == "static", source, ": field \"",
            reader.path("actorder"), "\" is ", actorder.dump(), "; group activation order (g_idx) is not supported");

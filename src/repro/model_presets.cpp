@@ -106,13 +106,13 @@ std::vector<ModelPreset> load_presets(const std::filesystem::path& configs_dir) 
 }
 
 std::optional<ModelPreset> find_preset(const std::vector<ModelPreset>& presets, const std::string& name) {
-  auto wanted = lower(name);
+  auto key = lower(name);
   for (const auto& preset : presets) {
-    if (lower(preset.name) == wanted) {
+    if (lower(preset.name) == key) {
       return preset;
     }
     for (const auto& alias : preset.aliases) {
-      if (lower(alias) == wanted) {
+      if (lower(alias) == key) {
         return preset;
       }
     }
