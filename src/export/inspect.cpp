@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include "dartquant/core/error.h"
+#include "dartquant/core/strings.h"
 #include "dartquant/core/json_fields.h"
 #include "dartquant/export/compressed_tensors_config.h"
 #include "dartquant/export/packed_model.h"
@@ -18,10 +19,6 @@ namespace dartquant::exporter {
 namespace {
 
 constexpr const char* kPackedSuffix = ".weight_packed";
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 /// Splits "model.layers.3.mlp.experts.7.w1" into layer 3 and "mlp.experts.*.w1";
 /// -1 for names outside the decoder layers.

@@ -4,6 +4,7 @@
 
 #include "dartquant/core/error.h"
 #include "dartquant/core/json_fields.h"
+#include "dartquant/core/strings.h"
 #include "dartquant/export/compressed_tensors_config.h"
 #include "dartquant/export/packed_model.h"
 #include "dartquant/io/safetensors_writer.h"
@@ -16,7 +17,7 @@ namespace {
 model::WeightDecoder packed_decoder(const quant::QuantSpec& spec, at::ScalarType dtype) {
   return [spec, dtype](const io::Checkpoint& checkpoint, const std::string& name,
                        const std::vector<int64_t>& /*shape: checked by the loader*/) -> model::DecodedWeight {
-    if (name.size() <= 7 || name.compare(name.size() - 7, 7, ".weight") != 0) {
+    if (name.size() <= 7 || !ends_with(name, ".weight")) {
       return {};
     }
     auto module = module_of(name);
@@ -125,7 +126,7 @@ int64_t write_dequantized_weights(const std::filesystem::path& dir, const std::f
   static const std::string kPacked = ".weight_packed";
   std::vector<std::pair<std::string, at::Tensor>> weights;
   for (const auto& name : checkpoint.names()) {
-    if (name.size() > kPacked.size() && name.compare(name.size() - kPacked.size(), kPacked.size(), kPacked) == 0) {
+    if (name.size() > kPacked.size() && ends_with(name, kPacked)) {
       auto weight_name = name.substr(0, name.size() - kPacked.size()) + ".weight";
       weights.emplace_back(weight_name, decode(checkpoint, weight_name, {}).weight);
     }

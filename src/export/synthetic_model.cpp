@@ -7,6 +7,7 @@
 
 #include "dartquant/core/compute.h"
 #include "dartquant/core/error.h"
+#include "dartquant/core/strings.h"
 #include "dartquant/export/packed_model.h"
 #include "dartquant/io/atomic_directory.h"
 #include "dartquant/io/atomic_file.h"
@@ -16,10 +17,6 @@
 
 namespace dartquant::exporter {
 namespace {
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 /// Invents tensor `name` of `shape` (see the top of the header for the values).
 at::Tensor random_tensor(const std::string& name, const std::vector<int64_t>& shape, uint64_t seed,

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "dartquant/core/error.h"
+#include "dartquant/core/strings.h"
 #include "strict_json.h"
 
 namespace dartquant::io {
@@ -23,10 +24,6 @@ constexpr const char* kIndexSuffix = ".index.json";
 // An index nests two levels (the object, then "weight_map" and "metadata"). The margin allows
 // structured metadata values, which are kept as JSON text.
 constexpr int kMaxIndexDepth = 8;
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string read_index(const fs::path& index) {
   std::error_code error;
