@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that build and test dartquant. Run as root.
+# --fuzz also installs clang 14 and its libFuzzer and sanitizer runtimes (libclang-rt-14-dev),
+# which only scripts/fuzz.sh needs; the normal build and CI do not.
 set -euo pipefail
 
 packages=(
@@ -8,6 +10,11 @@ packages=(
   libcxxopts-dev libspdlog-dev nlohmann-json3-dev libgtest-dev
   libsentencepiece-dev libpcre2-dev libssl-dev
 )
+case "${1:-}" in
+  "") ;;
+  --fuzz) packages+=(clang-14 libclang-rt-14-dev clang python3) ;;
+  *) echo "install-deps: unknown argument '$1' (the only option is --fuzz)" >&2; exit 2 ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do
