@@ -705,6 +705,23 @@ TEST_F(TokenizerErrorTest, MergeOutsideVocabulary) {
   EXPECT_CONTAINS(message, "\"ab\", which is not in model.vocab");
 }
 
+// Found by fuzz/fuzz_tokenizer_json.cpp: a template id past the vocabulary was returned by
+// encode_with_special_tokens and would index past the embedding.
+TEST_F(TokenizerErrorTest, PostProcessorIdOutsideVocabulary) {
+  for (const int64_t id : {int64_t{100000}, int64_t{-1}}) {
+    json document = bpe_document({{"a", 0}, {"<s>", 1}}, json::array());
+    document["post_processor"] = {
+        {"type", "TemplateProcessing"},
+        {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+        {"pair", json::array()},
+        {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {id}}, {"tokens", {"<s>"}}}}}}};
+    const std::string message = json_error(document.dump());
+    EXPECT_CONTAINS(message, (dir_ / "tokenizer.json").string());
+    EXPECT_CONTAINS(message, "post_processor");
+    EXPECT_CONTAINS(message, "adds token id " + std::to_string(id) + ", outside the vocabulary of 2 ids");
+  }
+}
+
 TEST_F(TokenizerErrorTest, CorruptSentencePieceModel) {
   const std::string real = read_file(model_dir("stories260K") / "tokenizer.model");
   for (const std::string& bytes : {std::string("this is not a protobuf"), real.substr(0, real.size() / 2)}) {

@@ -99,6 +99,7 @@ class HfTokenizer : public Tokenizer {
     }
     added_ = std::make_unique<AddedVocabulary>(read_added_tokens(root, *model_), normalizer_.get());
     vocab_size_ = std::max(model_->max_id(), added_->max_id()) + 1;
+    check_post_processor_ids(root);
 
     configure_special_tokens(config);
   }
@@ -143,6 +144,22 @@ class HfTokenizer : public Tokenizer {
   std::filesystem::path source_file() const override { return path_; }
 
  private:
+  // The post-processor adds the ids written in its special_tokens map, and nothing else ties them
+  // to the vocabulary. An id outside [0, vocab_size) would index past the embedding, so such a
+  // file is rejected at load.
+  void check_post_processor_ids(const JsonNode& root) const {
+    if (post_processor_ == nullptr) {
+      return;
+    }
+    for (const int64_t id : post_processor_->process({})) {
+      if (id < 0 || id >= vocab_size_) {
+        root["post_processor"].fail(str("adds token id ", id, ", outside the vocabulary of ", vocab_size_,
+                                        " ids (model.vocab and added_tokens); the special_tokens ids must be ",
+                                        "those of the model's tokens"));
+      }
+    }
+  }
+
   // Normalizes a part of the text between raw added tokens and encodes it.
   void encode_part(std::string part, bool at_start, std::vector<int64_t>& ids) const {
     if (normalizer_ != nullptr) {
