@@ -176,6 +176,23 @@ TEST(ModelConfig, LoadReportsInvalidJson) {
   std::filesystem::remove_all(dir);
 }
 
+// Found by fuzz/fuzz_config.cpp: nlohmann::json raises out_of_range, not parse_error, for a
+// number beyond the range of a double, and it escaped load().
+TEST(ModelConfig, LoadRejectsNumberOverflow) {
+  auto dir = testing::make_temp_dir("dq-config");
+  testing::write_file(dir / "config.json", "{\"rope_theta\": 73E7777}");
+  try {
+    ModelConfig::load(dir);
+    ADD_FAILURE() << "accepted a number beyond the range of a double";
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find((dir / "config.json").string()), std::string::npos) << message;
+    EXPECT_NE(message.find("invalid JSON"), std::string::npos) << message;
+    EXPECT_NE(message.find("number overflow"), std::string::npos) << message;
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ModelConfig, LoadReportsMissingFile) {
   auto dir = testing::make_temp_dir("dq-config");
   EXPECT_THROW(ModelConfig::load(dir), Error);

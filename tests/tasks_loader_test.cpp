@@ -368,6 +368,17 @@ TEST(TaskLoaderErrors, InvalidJsonNamesLine) {
   EXPECT_NE(message.find("valid.jsonl:2: invalid JSON"), std::string::npos) << message;
 }
 
+// nlohmann::json raises out_of_range, not parse_error, for a number beyond the range of a
+// double; the same escape was found by fuzz/fuzz_config.cpp in config.json.
+TEST(TaskLoaderErrors, NumberOverflowNamesLine) {
+  ScratchData data;
+  data.write("piqa/valid.jsonl", "{\"goal\": \"g\", \"sol1\": \"a\", \"sol2\": \"b\"}\n{\"goal\": 1E999999}\n");
+  data.write("piqa/valid-labels.lst", "0\n1\n");
+  auto message = error_of([&] { tasks::load_piqa(data.options()); });
+  EXPECT_NE(message.find("valid.jsonl:2: invalid JSON"), std::string::npos) << message;
+  EXPECT_NE(message.find("number overflow"), std::string::npos) << message;
+}
+
 TEST(TaskLoaderErrors, RowThatIsNotAnObject) {
   ScratchData data;
   data.write("lambada_openai/lambada_test.jsonl", "{\"text\": \"a b\"}\n[1, 2]\n");

@@ -666,6 +666,15 @@ TEST_F(TokenizerErrorTest, InvalidJson) {
   EXPECT_CONTAINS(message, "invalid JSON");
 }
 
+// nlohmann::json raises out_of_range, not parse_error, for a number beyond the range of a
+// double; the same escape was found by fuzz/fuzz_config.cpp in config.json.
+TEST_F(TokenizerErrorTest, NumberOverflow) {
+  const std::string message = json_error("{\"model\": {\"type\": \"BPE\", \"dropout\": 1E999999}}");
+  EXPECT_CONTAINS(message, (dir_ / "tokenizer.json").string());
+  EXPECT_CONTAINS(message, "invalid JSON");
+  EXPECT_CONTAINS(message, "number overflow");
+}
+
 TEST_F(TokenizerErrorTest, UnsupportedModelType) {
   for (const char* type : {"Unigram", "WordPiece", "WordLevel"}) {
     const std::string message = json_error(json{{"model", {{"type", type}, {"vocab", json::array()}}}}.dump());

@@ -294,7 +294,8 @@ ModelConfig ModelConfig::load(const std::filesystem::path& dir) {
   json parsed;
   try {
     parsed = json::parse(in);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {
+    // parse_error for bad syntax, out_of_range for a number beyond the range of a double.
     throw Error(str(path.string(), ": invalid JSON (", error.what(), ")"));
   }
   return from_json(parsed, path.string());

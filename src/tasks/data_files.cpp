@@ -74,7 +74,8 @@ std::vector<JsonRow> read_jsonl(const std::filesystem::path& path) {
     JsonRow row{nlohmann::json(), path, number};
     try {
       row.value = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& error) {
+    } catch (const nlohmann::json::exception& error) {
+      // parse_error for bad syntax, out_of_range for a number beyond the range of a double.
       row.fail(str("invalid JSON: ", error.what()));
     }
     if (!row.value.is_object()) {

@@ -25,7 +25,8 @@ JsonNode::JsonNode(const nlohmann::json& value, std::string file, std::string fi
 nlohmann::json JsonNode::parse(const std::string& bytes, const std::string& file) {
   try {
     return nlohmann::json::parse(bytes);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error for bad syntax, out_of_range for a number beyond the range of a double.
     throw Error(str(file, ": invalid JSON (", e.what(), "); the file is damaged or not JSON"));
   }
 }
