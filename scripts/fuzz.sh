@@ -57,7 +57,7 @@ fi
 mkdir -p "$build/logs"
 summary="$build/logs/summary.tsv"
 if [ ! -f "$summary" ]; then
-  printf 'date\ttarget\tseconds\texecs\texec_per_s\tcov\tft\tcorpus_units\tcorpus_bytes\tfindings\tload_before\tload_after\n' >"$summary"
+  printf 'finished_utc\ttarget\tseconds\texecs\texec_per_s\tcov\tft\tcorpus_units\tcorpus_bytes\tfindings\tslow_units\tload_before\tload_after\n' >"$summary"
 fi
 echo "fuzz.sh: $(uname -srm), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
 
@@ -88,17 +88,20 @@ for target in "${targets[@]}"; do
   ft="$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")"
   units="$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")"
   bytes="$(sed -n 's/.* corp: [0-9]*\/\([0-9]*[bKM]*\).*/\1/p' <<<"$last")"
-  findings="$(find "$artifacts" -type f -newer "$started" | wc -l)"
+  # slow-unit-* files only mark inputs slower than 10 s, which a busy machine also produces, so
+  # they are counted apart from the findings (crash-*, leak-*, timeout-*, oom-*).
+  findings="$(find "$artifacts" -type f -newer "$started" ! -name 'slow-unit-*' | wc -l)"
+  slow="$(find "$artifacts" -type f -newer "$started" -name 'slow-unit-*' | wc -l)"
   if [ "$status" -ne 0 ]; then
     failed=1
     findings="$findings (exit $status, see $log)"
   fi
-  line="$(date -u +%Y-%m-%dT%H:%MZ)	$target	$seconds	${execs:-?}	${rate:-?}	${cov:-?}	${ft:-?}	${units:-?}	${bytes:-?}	$findings	$load_before	$load_after"
+  line="$(date -u +%Y-%m-%dT%H:%MZ)	$target	$seconds	${execs:-?}	${rate:-?}	${cov:-?}	${ft:-?}	${units:-?}	${bytes:-?}	$findings	$slow	$load_before	$load_after"
   printf '%s\n' "$line" >>"$summary"
   lines+=("$line")
 done
 
 echo
-printf 'date\ttarget\tseconds\texecs\texec_per_s\tcov\tft\tcorpus_units\tcorpus_bytes\tfindings\tload_before\tload_after\n'
+printf 'finished_utc\ttarget\tseconds\texecs\texec_per_s\tcov\tft\tcorpus_units\tcorpus_bytes\tfindings\tslow_units\tload_before\tload_after\n'
 printf '%s\n' "${lines[@]}"
 exit "$failed"
