@@ -1,5 +1,8 @@
 #include "test_support.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,6 +61,26 @@ CommandResult run_cli(const std::string& args) {
   result.err = read_file(err_path);
   std::filesystem::remove_all(dir);
   return result;
+}
+
+void expect_same_files(const std::filesystem::path& expected, const std::filesystem::path& actual) {
+  std::vector<std::string> expected_names;
+  for (const auto& entry : std::filesystem::directory_iterator(expected)) {
+    expected_names.push_back(entry.path().filename().string());
+  }
+  std::vector<std::string> actual_names;
+  for (const auto& entry : std::filesystem::directory_iterator(actual)) {
+    actual_names.push_back(entry.path().filename().string());
+  }
+  std::sort(expected_names.begin(), expected_names.end());
+  std::sort(actual_names.begin(), actual_names.end());
+  EXPECT_EQ(expected_names, actual_names);
+
+  for (const auto& name : expected_names) {
+    if (std::filesystem::exists(actual / name)) {
+      EXPECT_TRUE(read_file(expected / name) == read_file(actual / name)) << name << " differs";
+    }
+  }
 }
 
 }  // namespace dartquant::testing

@@ -55,4 +55,7 @@ void write_file(const std::filesystem::path& path, const std::string& bytes);
 /// Reads a whole file as bytes.
 std::string read_file(const std::filesystem::path& path);
 
+/// Checks that two folders contain the same file names with the same bytes.
+void expect_same_files(const std::filesystem::path& expected, const std::filesystem::path& actual);
+
 }  // namespace dartquant::testing

@@ -16,6 +16,7 @@
 #include "dartquant/core/memory.h"
 #include "dartquant/core/progress.h"
 #include "dartquant/rotation/hadamard.h"
+#include "dartquant/rotation/preprocess.h"
 
 namespace dartquant::calibration {
 namespace {
@@ -162,6 +163,10 @@ LearnedRotations calibrate_dartquant(model::CausalLM& model, const at::Tensor& w
   for (auto& layer : model.layers()) {
     auto collect_start = std::chrono::steady_clock::now();
     int64_t index = layer.index();
+    if (model.loads_layers_on_demand()) {
+      model.load_layer(index);
+    }
+    rotation::prepare_for_rotation(layer);
     bool trained_before = index < static_cast<int64_t>(rotations.r2.size());
 
     // Observers see batches of windows; `batch_start` is the first window's index.
@@ -224,6 +229,9 @@ LearnedRotations calibrate_dartquant(model::CausalLM& model, const at::Tensor& w
       spdlog::info("[{}/{}] layer {} R2: taken from the calibration state", index + 1, layers, index);
     }
     report->r2.push_back(layer_report);
+    if (model.loads_layers_on_demand()) {
+      model.release_layer(index);  // the quantization pass reads it again
+    }
     progress.advance(1, 1);
   }
   progress.finish();

@@ -24,7 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const char* const kDartquantOnly[] = {"rotations",   "save-rotations", "calib-state",  "no-resume",
-                                      "max-memory",  "r1-lr",          "r2-lr",        "r1-lr-sweep",
+                                      "r1-lr",          "r2-lr",        "r1-lr-sweep",
                                       "epochs",      "optimizer",      "r1-batch",     "r2-batch",
                                       "r2-accumulation", "r1-fraction"};
 
@@ -78,13 +78,6 @@ class InterruptNotice {
   struct sigaction previous_int_ {};
   struct sigaction previous_term_ {};
 };
-
-/// Half of the physical memory: the default budget for R1's chunks.
-int64_t default_max_memory() {
-  long pages = sysconf(_SC_PHYS_PAGES);
-  long page_size = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size / 2 : int64_t{8} << 30;
-}
 
 std::vector<double> parse_rate_list(const std::string& text) {
   std::vector<double> rates;
@@ -209,8 +202,6 @@ void add_dartquant_options(cxxopts::Options& options) {
                       "(default: ~/.cache/dartquant/calibration/<run hash>)",
        cxxopts::value<std::string>())
       ("no-resume", "Ignore a saved calibration state and start over")
-      ("max-memory", "R1 activation chunks kept in memory before spilling to disk, e.g. 8GiB (default: half of RAM)",
-       cxxopts::value<std::string>())
       ("optimizer", "sgd (momentum 0.9) or adam, for R1 and R2 (default: sgd)", cxxopts::value<std::string>())
       ("epochs", "Epochs for R1 and R2 (default: 10)", cxxopts::value<int64_t>())
       ("r1-lr", "R1 learning rate (default: the model's preset in configs/dartquant.json)",
@@ -241,9 +232,6 @@ void check_dartquant_options(const cxxopts::ParseResult& parsed, quant::Method m
   if (parsed.count("rotations") > 0) {
     fs::path file = parsed["rotations"].as<std::string>();
     DQ_CHECK(fs::is_regular_file(file), file.string(), ": rotations file not found (--rotations)");
-  }
-  if (parsed.count("max-memory") > 0) {
-    parse_byte_size(parsed["max-memory"].as<std::string>(), "--max-memory");
   }
   if (parsed.count("r1-lr-sweep") > 0) {
     parse_rate_list(parsed["r1-lr-sweep"].as<std::string>());
@@ -277,7 +265,8 @@ int64_t parse_byte_size(const std::string& text, const std::string& option) {
 
 nlohmann::json prepare_dartquant_rotations(const cxxopts::ParseResult& parsed, const fs::path& model_dir,
                                            model::CausalLM& model, const at::Tensor& windows,
-                                           const ComputeOptions& compute, quant::QuantizeOptions& quantize) {
+                                           const ComputeOptions& compute, quant::QuantizeOptions& quantize,
+                                           int64_t chunk_memory) {
   const auto& config = model.config();
   if (parsed.count("rotations") > 0) {
     return load_rotations_into(parsed["rotations"].as<std::string>(), config, quantize);
@@ -287,9 +276,7 @@ nlohmann::json prepare_dartquant_rotations(const cxxopts::ParseResult& parsed, c
   options.settings = resolve_settings(parsed, config);
   options.seed = quantize.seed;
   options.batch_size = quantize.batch_size;
-  options.max_memory = parsed.count("max-memory") > 0
-                           ? parse_byte_size(parsed["max-memory"].as<std::string>(), "--max-memory")
-                           : default_max_memory();
+  options.max_memory = chunk_memory;
   auto identity = run_identity(model_dir, windows, quantize, options, compute);
   options.identity = identity.dump();
   options.state_dir = parsed.count("calib-state") > 0 ? fs::path(parsed["calib-state"].as<std::string>())

@@ -16,8 +16,8 @@
 
 namespace dartquant::cli {
 
-/// Adds --rotations, --save-rotations, --calib-state, --no-resume,
-/// --max-memory and the optimizer overrides (--r1-lr, --r2-lr, ...).
+/// Adds --rotations, --save-rotations, --calib-state, --no-resume and the
+/// optimizer overrides (--r1-lr, --r2-lr, ...).
 void add_dartquant_options(cxxopts::Options& options);
 
 /// Checks the DartQuant options before anything slow runs: they are usage
@@ -31,11 +31,13 @@ bool learns_rotations(const cxxopts::ParseResult& parsed, quant::Method method);
 /// powers of 1024); `option` names the flag in errors.
 int64_t parse_byte_size(const std::string& text, const std::string& option);
 
-/// Learns R1/R2 on `model` (already preprocessed) or loads them from
-/// --rotations, stores them in `quantize.r1`/`r2`, writes --save-rotations,
-/// and returns the calibration block of the results JSON.
+/// Learns R1/R2 on `model` (head preprocessed, see calibrate_dartquant) or
+/// loads them from --rotations, stores them in `quantize.r1`/`r2`, writes
+/// --save-rotations, and returns the calibration block of the results JSON.
+/// R1's activation chunks beyond `chunk_memory` bytes spill to disk.
 nlohmann::json prepare_dartquant_rotations(const cxxopts::ParseResult& parsed, const std::filesystem::path& model_dir,
                                            model::CausalLM& model, const at::Tensor& windows,
-                                           const ComputeOptions& compute, quant::QuantizeOptions& quantize);
+                                           const ComputeOptions& compute, quant::QuantizeOptions& quantize,
+                                           int64_t chunk_memory);
 
 }  // namespace dartquant::cli

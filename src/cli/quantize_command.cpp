@@ -2,6 +2,8 @@
 // dartquant), then optionally evaluate it in the same process.
 #include <chrono>
 
+#include <unistd.h>
+
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +19,7 @@
 #include "dartquant/export/packed_model.h"
 #include "dartquant/io/atomic_directory.h"
 #include "dartquant/quant/configs_dir.h"
+#include "dartquant/quant/memory_estimate.h"
 #include "dartquant/quant/model_quantizer.h"
 #include "evaluation.h"
 
@@ -64,6 +67,13 @@ std::filesystem::path calibration_file(const cxxopts::ParseResult& parsed) {
 }
 
 
+/// Half of the physical memory: the default --max-memory.
+int64_t default_max_memory() {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page_size = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size / 2 : int64_t{8} << 30;
+}
+
 /// Quantizing a packed model again would quantize its dequantized weights a
 /// second time; refuse early.
 void check_not_quantized(const std::filesystem::path& model_dir) {
@@ -109,7 +119,10 @@ int quantize_command(int argc, char** argv) {
       ("scale-dtype", "Dtype of the stored weight scales: float32 (exactly GPTQ's scales), float16 or bfloat16 "
        "(the in-process model uses the rounded scales too)", cxxopts::value<std::string>()->default_value("float32"))
       ("max-shard-size", "Largest safetensors file of --out, e.g. 5GiB; bigger models are sharded with an index",
-       cxxopts::value<std::string>()->default_value("5GiB"));
+       cxxopts::value<std::string>()->default_value("5GiB"))
+      ("max-memory", "Host memory budget, e.g. 8GiB (default: half of RAM). The run estimates its need up front and "
+       "stops at once when it does not fit; DartQuant's R1 chunks beyond the budget spill to disk",
+       cxxopts::value<std::string>());
   EvaluationOptionNames names{"eval", "eval-seqlen"};
   add_evaluation_options(options, names, /*tasks_required=*/false);
   add_dartquant_options(options);
@@ -171,9 +184,15 @@ int quantize_command(int argc, char** argv) {
     };
   }
   check_not_quantized(model_dir);
+  int64_t max_memory = parsed->count("max-memory") > 0
+                           ? parse_byte_size((*parsed)["max-memory"].as<std::string>(), "--max-memory")
+                           : default_max_memory();
 
+  // Layers are read one at a time. Each is released once final, unless the
+  // in-process evaluation needs it and there is no --out to load it back from.
   auto tokenizer = tokenizer::load_tokenizer(model_dir);
-  auto model = model::CausalLM::load(model_dir, compute);
+  auto model = model::CausalLM::load(model_dir, compute, {}, model::LayerLoading::kOnDemand);
+  quantize.release_layers = plan.empty() || export_options.has_value();
   int64_t default_seqlen = resolved.preset ? resolved.preset->seqlen : 2048;
   int64_t seqlen = parsed->count("seqlen") > 0 ? (*parsed)["seqlen"].as<int64_t>()
                                                : std::min<int64_t>(default_seqlen, model.config().max_position_embeddings);
@@ -183,6 +202,8 @@ int quantize_command(int argc, char** argv) {
                quant::bits_label(quantize.profile), quantize.profile.name,
                quantize.weight_algorithm == quant::WeightAlgorithm::kGptq ? "gptq" : "rtn");
 
+  // Tokenizing the calibration text leaves its peak in the resident set, so
+  // it comes before the baseline of the memory estimate.
   at::Tensor calibration;
   if (needs_calibration) {
     auto stream = calibration::calibration_stream(*tokenizer, calib_file);
@@ -191,25 +212,55 @@ int quantize_command(int argc, char** argv) {
                  stream.size());
   }
 
+  quant::RunShape run_shape;
+  run_shape.rotated = quantize.method == quant::Method::kQuarot || quantize.method == quant::Method::kDartquant;
+  run_shape.gptq = quantize.weight_algorithm == quant::WeightAlgorithm::kGptq && quantize.profile.weights.spec.enabled();
+  run_shape.learns_rotations = learns_rotations(*parsed, quantize.method);
+  run_shape.release_layers = quantize.release_layers;
+  run_shape.windows = needs_calibration ? nsamples : 0;
+  run_shape.seqlen = seqlen;
+  run_shape.batch_size = quantize.batch_size;
+  run_shape.compute_dtype = compute.dtype;
+  auto memory = quant::estimate_quantize_memory(model, run_shape);
+  quant::check_memory_budget(memory, max_memory);
+  spdlog::info("memory: about {} needed ({}), budget {}", format_mib(memory.total()), memory.describe(),
+               format_mib(max_memory));
+
+  // The output folder exists (hidden) from here on: finished layers are
+  // spilled into it, so memory does not grow with depth.
+  std::optional<io::AtomicDirectory> out_folder;
+  if (export_options) {
+    out_folder.emplace(export_options->out_dir, export_options->overwrite);
+    auto spill = exporter::spill_folder(*out_folder);
+    auto norm_dtype = model.embed_tokens.scalar_type();
+    quantize.on_layer_done = [&packed, spill, norm_dtype](model::DecoderLayer& layer) {
+      packed->spill_layer(layer, norm_dtype, spill);
+    };
+  }
+
   quant::QuantizeReport report;
   nlohmann::json dartquant_block;
   if (quantize.method == quant::Method::kDartquant) {
     // Rotations are learned on the preprocessed, unrotated model.
     auto storage_dtype = model.embed_tokens.scalar_type();
     auto preprocess_start = std::chrono::steady_clock::now();
-    quant::preprocess_model(model, quantize);
+    quant::preprocess_head(model, quantize);
     report.rotation_seconds = seconds_since(preprocess_start);
-    dartquant_block = prepare_dartquant_rotations(*parsed, model_dir, model, calibration, compute, quantize);
-    quant::apply_rotations(model, quantize, storage_dtype, &report);
-    quant::quantize_weights(model, calibration, quantize, &report);
-    quant::enable_activation_quantization(model, quantize);
+    int64_t chunk_memory = std::max<int64_t>(0, max_memory - memory.total());
+    dartquant_block =
+        prepare_dartquant_rotations(*parsed, model_dir, model, calibration, compute, quantize, chunk_memory);
+    quant::quantize_layers(model, calibration, quantize, storage_dtype, &report);
   } else {
     report = quant::quantize_model(model, calibration, quantize);
   }
   double quantize_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - total_start).count();
-  spdlog::info("quantized in {:.1f} s (rotations {:.1f} s, weights {:.1f} s), {} RTN fallback(s), peak RSS {:.0f} MiB",
+  spdlog::info("quantized in {:.1f} s (rotations {:.1f} s, weights {:.1f} s), {} RTN fallback(s), peak RSS {}",
                quantize_seconds, report.rotation_seconds, report.weight_seconds, report.rtn_fallbacks,
-               static_cast<double>(peak_rss_bytes()) / (1 << 20));
+               format_mib(peak_rss_bytes()));
+  if (peak_rss_bytes() > max_memory) {
+    spdlog::warn("peak RSS {} exceeded --max-memory {}: the estimate ({}) was short; please report it",
+                 format_mib(peak_rss_bytes()), format_mib(max_memory), memory.describe());
+  }
 
   if (export_options) {
     if (needs_calibration) {
@@ -218,11 +269,15 @@ int quantize_command(int argc, char** argv) {
       export_options->calibration["seqlen"] = seqlen;
     }
     export_options->hadamard_plans = report.hadamard_plans;
-    exporter::write_packed_model(model, *packed, quantize, *export_options);
+    exporter::write_packed_model(model, *packed, quantize, *export_options, &*out_folder);
   }
 
   EvaluationOutput evaluation;
   if (!plan.empty()) {
+    if (quantize.release_layers) {
+      // The quantized layers were released once written; the folder holds them exactly.
+      model = exporter::load_model(export_options->out_dir, compute);
+    }
     evaluation = run_evaluation(*parsed, plan, model, *tokenizer);
   }
 
@@ -237,6 +292,15 @@ int quantize_command(int argc, char** argv) {
         {"center_embeddings", quantize.center_embeddings},
         {"seconds", quantize_seconds},
         {"peak_rss_bytes", peak_rss_bytes()},
+        {"memory", {{"max_memory_bytes", max_memory},
+                    {"estimate_bytes", memory.total()},
+                    {"estimate", {{"baseline", memory.baseline},
+                                  {"head", memory.head},
+                                  {"layers", memory.layers},
+                                  {"activations", memory.activations},
+                                  {"gptq", memory.gptq},
+                                  {"margin", memory.margin}}},
+                    {"layers_released", quantize.release_layers}}},
         {"report", report.to_json()},
     };
     if (!dartquant_block.is_null()) {

@@ -1,4 +1,6 @@
 // write_packed_model and the dartquant block.
+#include <cstdio>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "dartquant/export/packed_model.h"
 #include "dartquant/io/atomic_directory.h"
 #include "dartquant/io/atomic_file.h"
+#include "dartquant/io/dtype.h"
 #include "dartquant/io/safetensors_writer.h"
 #include "dartquant/quant/profile.h"
 
@@ -19,7 +22,6 @@ namespace {
 
 using model::Linear;
 using model::LinearRole;
-using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 
 /// Files of the source folder that travel with the model.
 const std::vector<std::string>& companion_files() {
@@ -37,34 +39,17 @@ at::Tensor norm_weight(const at::Tensor& weight, int64_t hidden, at::ScalarType 
 }
 
 /// Lists every tensor of the packed model, in model order.
-NamedTensors collect_tensors(model::CausalLM& model, const PackedWeights& packed) {
+std::vector<io::DeferredTensor> collect_tensors(model::CausalLM& model, const PackedWeights& packed) {
   const int64_t hidden = model.config().hidden_size;
   const auto dtype = model.embed_tokens.scalar_type();
-  NamedTensors tensors{{"model.embed_tokens.weight", model.embed_tokens}};
-
+  std::vector<io::DeferredTensor> tensors{io::hold("model.embed_tokens.weight", model.embed_tokens)};
   for (auto& layer : model.layers()) {
-    auto prefix = "model.layers." + std::to_string(layer.index()) + ".";
-    tensors.emplace_back(prefix + "input_layernorm.weight", norm_weight(layer.input_layernorm, hidden, dtype));
-    tensors.emplace_back(prefix + "post_attention_layernorm.weight",
-                         norm_weight(layer.post_attention_layernorm, hidden, dtype));
-    layer.for_each_linear([&](Linear& linear) {
-      const PackedLinear* packed_linear = packed.find(linear.name());
-      if (packed_linear != nullptr) {
-        auto named = packed_linear->named(module_of(linear.name()));
-        tensors.insert(tensors.end(), named.begin(), named.end());
-      } else {
-        DQ_CHECK(linear.site().role == LinearRole::kRouter, linear.name(),
-                 " was not quantized; a packed model needs every decoder Linear except the routers quantized");
-        tensors.emplace_back(linear.name(), linear.weight());
-      }
-      if (linear.bias().defined()) {
-        tensors.emplace_back(module_of(linear.name()) + ".bias", linear.bias());
-      }
-    });
+    auto named = packed.layer_tensors(layer, dtype);
+    tensors.insert(tensors.end(), named.begin(), named.end());
   }
-  tensors.emplace_back("model.norm.weight", norm_weight(model.final_norm, hidden, dtype));
+  tensors.push_back(io::hold("model.norm.weight", norm_weight(model.final_norm, hidden, dtype)));
   if (!model.lm_head.weight().is_same(model.embed_tokens)) {
-    tensors.emplace_back("lm_head.weight", model.lm_head.weight());
+    tensors.push_back(io::hold("lm_head.weight", model.lm_head.weight()));
   }
   return tensors;
 }
@@ -144,6 +129,62 @@ const PackedLinear* PackedWeights::find(const std::string& name) const {
   return found == linears_.end() ? nullptr : &found->second;
 }
 
+std::vector<io::DeferredTensor> PackedWeights::layer_tensors(model::DecoderLayer& layer,
+                                                             at::ScalarType norm_dtype) const {
+  std::vector<io::DeferredTensor> tensors;
+  auto spilled = spilled_.find(layer.index());
+  if (spilled != spilled_.end()) {
+    auto file = spilled->second.file;
+    for (const auto& name : spilled->second.names) {
+      const auto& info = file->info(name);
+      auto like = at::empty(info.shape, at::TensorOptions().dtype(io::to_scalar_type(info.dtype)).device(at::kMeta));
+      tensors.push_back({name, like, [file, name] { return file->load(name); }});
+    }
+    return tensors;
+  }
+
+  const int64_t hidden = layer.attention.q_proj.in_features();
+  auto prefix = "model.layers." + std::to_string(layer.index()) + ".";
+  tensors.push_back(
+      io::hold(prefix + "input_layernorm.weight", norm_weight(layer.input_layernorm, hidden, norm_dtype)));
+  tensors.push_back(io::hold(prefix + "post_attention_layernorm.weight",
+                             norm_weight(layer.post_attention_layernorm, hidden, norm_dtype)));
+  layer.for_each_linear([&](Linear& linear) {
+    const PackedLinear* packed_linear = find(linear.name());
+    if (packed_linear != nullptr) {
+      for (auto& [name, tensor] : packed_linear->named(module_of(linear.name()))) {
+        tensors.push_back(io::hold(name, tensor));
+      }
+    } else {
+      DQ_CHECK(linear.site().role == LinearRole::kRouter, linear.name(),
+               " was not quantized; a packed model needs every decoder Linear except the routers quantized");
+      tensors.push_back(io::hold(linear.name(), linear.weight()));
+    }
+    if (linear.bias().defined()) {
+      tensors.push_back(io::hold(module_of(linear.name()) + ".bias", linear.bias()));
+    }
+  });
+  return tensors;
+}
+
+void PackedWeights::spill_layer(model::DecoderLayer& layer, at::ScalarType norm_dtype,
+                                const std::filesystem::path& folder) {
+  auto tensors = layer_tensors(layer, norm_dtype);
+  char file_name[64];
+  std::snprintf(file_name, sizeof(file_name), "layer-%05lld.safetensors", static_cast<long long>(layer.index()));
+  std::filesystem::create_directories(folder);
+  io::write_deferred_safetensors(folder / file_name, tensors);
+
+  Spilled spilled{std::make_shared<const io::Checkpoint>(io::Checkpoint::open(folder / file_name)), {}};
+  for (const auto& tensor : tensors) {
+    spilled.names.push_back(tensor.name);
+  }
+  layer.for_each_linear([&](Linear& linear) { linears_.erase(linear.name()); });
+  spilled_[layer.index()] = std::move(spilled);
+}
+
+std::filesystem::path spill_folder(const io::AtomicDirectory& folder) { return folder.staging() / ".layers"; }
+
 void copy_tokenizer_files(const std::filesystem::path& from, const std::filesystem::path& to) {
   for (const auto& name : companion_files()) {
     auto source = from / name;
@@ -173,14 +214,25 @@ nlohmann::json dartquant_block(model::CausalLM& model, const quant::QuantizeOpti
 }
 
 int64_t write_packed_model(model::CausalLM& model, const PackedWeights& packed, const quant::QuantizeOptions& options,
-                           const ExportOptions& export_options) {
+                           const ExportOptions& export_options, io::AtomicDirectory* given_folder) {
   DQ_CHECK(export_options.max_shard_bytes > 0, "the shard size must be positive, got ", export_options.max_shard_bytes);
   auto config = read_json_file(export_options.source_dir / "config.json");
-  io::AtomicDirectory folder(export_options.out_dir, export_options.overwrite);
+  std::optional<io::AtomicDirectory> own_folder;
+  if (given_folder == nullptr) {
+    own_folder.emplace(export_options.out_dir, export_options.overwrite);
+  }
+  io::AtomicDirectory& folder = given_folder != nullptr ? *given_folder : *own_folder;
 
   warn_about_short_groups(model, packed.spec());
-  auto tensors = collect_tensors(model, packed);
-  int64_t bytes = io::write_sharded_safetensors(folder.staging(), tensors, export_options.max_shard_bytes);
+  int64_t bytes = 0;
+  size_t tensor_count = 0;
+  {
+    auto tensors = collect_tensors(model, packed);
+    tensor_count = tensors.size();
+    bytes = io::write_sharded_safetensors(folder.staging(), tensors, export_options.max_shard_bytes);
+  }
+  // The spill files stay mapped while `packed` lives; removing their names is safe.
+  std::filesystem::remove_all(spill_folder(folder));
 
   config["tie_word_embeddings"] = model.lm_head.weight().is_same(model.embed_tokens);
   config["quantization_config"] = quantization_config(model, options);
@@ -189,7 +241,7 @@ int64_t write_packed_model(model::CausalLM& model, const PackedWeights& packed, 
 
   copy_tokenizer_files(export_options.source_dir, folder.staging());
   folder.commit();
-  spdlog::info("wrote the packed model to {} ({} tensors, {:.2f} MiB)", folder.target().string(), tensors.size(),
+  spdlog::info("wrote the packed model to {} ({} tensors, {:.2f} MiB)", folder.target().string(), tensor_count,
                static_cast<double>(bytes) / (1 << 20));
   return bytes;
 }

@@ -105,16 +105,21 @@ int64_t write_synthetic_model(const SyntheticOptions& options) {
   io::write_file_atomically(folder.staging() / "config.json", options.config.dump(2) + "\n");
 
   // Load the model from an empty checkpoint: the decoder invents every tensor
-  // the model code requests, and records it in load order.
-  io::write_safetensors(folder.staging() / "model.safetensors", {});
-  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  // the model code requests and records it in load order. The model gets a
+  // zero that takes no memory; the values are drawn (seeded by name) only
+  // when the file is written, one tensor at a time.
+  io::write_deferred_safetensors(folder.staging() / "model.safetensors", {});
+  std::vector<io::DeferredTensor> tensors;
   int64_t parameters = 0;
   model::WeightDecoder invent = [&](const io::Checkpoint&, const std::string& name,
                                     const std::vector<int64_t>& shape) -> model::DecodedWeight {
-    auto tensor = random_tensor(name, shape, options.seed, options.dtype);
-    tensors.emplace_back(name, tensor);
-    parameters += tensor.numel();
-    return {tensor, {}};
+    auto placeholder = at::zeros({1}, at::TensorOptions().dtype(options.dtype)).expand(shape);
+    auto seed = options.seed;
+    auto dtype = options.dtype;
+    tensors.push_back({name, at::empty(shape, at::TensorOptions().dtype(dtype).device(at::kMeta)),
+                       [name, shape, seed, dtype] { return random_tensor(name, shape, seed, dtype); }});
+    parameters += placeholder.numel();
+    return {placeholder, {}};
   };
   model::CausalLM::load(folder.staging(), ComputeOptions{}, invent);
 

@@ -41,6 +41,8 @@ int to_madvise_flag(Advice advice) {
       return MADV_RANDOM;
     case Advice::kWillNeed:
       return MADV_WILLNEED;
+    case Advice::kDontNeed:
+      return MADV_DONTNEED;
   }
   return MADV_NORMAL;
 }

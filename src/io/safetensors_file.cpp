@@ -101,6 +101,9 @@ at::Tensor SafetensorsFile::load(const std::string& name) const {
     // window would either stop short of a large tensor or read a neighbour that is not needed.
     mapping_->advise(data_offset_ + info.data_begin, info.nbytes(), Advice::kWillNeed);
     std::memcpy(tensor.data_ptr(), tensor_data(info), info.nbytes());
+    // The copy is all the caller keeps. Without this the mapped pages stay in the
+    // resident set, and loading a model layer by layer would still grow with depth.
+    mapping_->advise(data_offset_ + info.data_begin, info.nbytes(), Advice::kDontNeed);
   }
   check_bool_values(info, tensor);
   return tensor;

@@ -29,25 +29,26 @@ constexpr size_t kAlignment = 8;
 // One input tensor with its place in the output file.
 struct PlannedTensor {
   const std::string* name = nullptr;
-  const at::Tensor* tensor = nullptr;
+  const DeferredTensor* tensor = nullptr;
   DType dtype = DType::F32;
   uint64_t data_begin = 0;
   uint64_t data_end = 0;
 };
 
-PlannedTensor plan_tensor(const std::string& name, const at::Tensor& tensor, uint64_t data_begin,
-                          const std::filesystem::path& path) {
+PlannedTensor plan_tensor(const DeferredTensor& deferred, uint64_t data_begin, const std::filesystem::path& path) {
+  const std::string& name = deferred.name;
+  const at::Tensor& tensor = deferred.like;
   const std::string prefix = str("cannot write ", path.string(), ": tensor ", quote_text(name), " ");
   DQ_CHECK(name != "__metadata__", prefix, "uses the name reserved for the header metadata");
   DQ_CHECK(detail::is_valid_utf8(name), prefix, "has a name that is not valid UTF-8");
   DQ_CHECK(tensor.defined(), prefix, "is undefined");
   DQ_CHECK(tensor.layout() == at::kStrided, prefix, "has layout ", tensor.layout(), "; only dense tensors can be "
            "stored (call to_dense() first)");
-  DQ_CHECK(!tensor.is_meta(), prefix, "is on the meta device and has no data");
+  DQ_CHECK(!tensor.is_meta() || deferred.read, prefix, "is on the meta device and has no data");
 
   PlannedTensor planned;
   planned.name = &name;
-  planned.tensor = &tensor;
+  planned.tensor = &deferred;
   try {
     planned.dtype = from_scalar_type(tensor.scalar_type());
   } catch (const Error& error) {
@@ -64,23 +65,22 @@ PlannedTensor plan_tensor(const std::string& name, const at::Tensor& tensor, uin
 }
 
 // Checks every input before the file is created, and assigns offsets in name order.
-std::vector<PlannedTensor> plan_layout(const std::vector<std::pair<std::string, at::Tensor>>& tensors,
-                                       const std::filesystem::path& path) {
-  std::vector<const std::pair<std::string, at::Tensor>*> sorted;
+std::vector<PlannedTensor> plan_layout(const std::vector<DeferredTensor>& tensors, const std::filesystem::path& path) {
+  std::vector<const DeferredTensor*> sorted;
   sorted.reserve(tensors.size());
   for (const auto& item : tensors) {
     sorted.push_back(&item);
   }
-  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
 
   std::vector<PlannedTensor> planned;
   planned.reserve(sorted.size());
   uint64_t offset = 0;
   for (size_t i = 0; i < sorted.size(); ++i) {
-    const auto& [name, tensor] = *sorted[i];
-    DQ_CHECK(i == 0 || sorted[i - 1]->first != name, "cannot write ", path.string(), ": duplicate tensor name ",
+    const std::string& name = sorted[i]->name;
+    DQ_CHECK(i == 0 || sorted[i - 1]->name != name, "cannot write ", path.string(), ": duplicate tensor name ",
              quote_text(name));
-    planned.push_back(plan_tensor(name, tensor, offset, path));
+    planned.push_back(plan_tensor(*sorted[i], offset, path));
     offset = planned.back().data_end;
   }
   return planned;
@@ -98,7 +98,7 @@ std::string build_header(const std::vector<PlannedTensor>& planned, const WriteO
   }
   for (const auto& item : planned) {
     header[*item.name] = {{"dtype", dtype_name(item.dtype)},
-                          {"shape", item.tensor->sizes().vec()},
+                          {"shape", item.tensor->like.sizes().vec()},
                           {"data_offsets", {item.data_begin, item.data_end}}};
   }
 
@@ -121,8 +121,23 @@ at::Tensor to_dense_cpu(const at::Tensor& tensor, const std::string& name, const
 
 }  // namespace
 
+DeferredTensor hold(std::string name, at::Tensor tensor) {
+  auto read = [tensor] { return tensor; };
+  return DeferredTensor{std::move(name), std::move(tensor), std::move(read)};
+}
+
 void write_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                        const WriteOptions& options) {
+  std::vector<DeferredTensor> held;
+  held.reserve(tensors.size());
+  for (const auto& [name, tensor] : tensors) {
+    held.push_back(hold(name, tensor));
+  }
+  write_deferred_safetensors(path, held, options);
+}
+
+void write_deferred_safetensors(const std::filesystem::path& path, const std::vector<DeferredTensor>& tensors,
+                                const WriteOptions& options) {
   const auto planned = plan_layout(tensors, path);
   const std::string header = build_header(planned, options, path);
 
@@ -137,22 +152,24 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<std:
     if (nbytes == 0) {
       continue;
     }
-    const at::Tensor dense = to_dense_cpu(*item.tensor, *item.name, path);
+    const at::Tensor dense = to_dense_cpu(item.tensor->read(), *item.name, path);
+    DQ_CHECK(dense.scalar_type() == item.tensor->like.scalar_type() && dense.sizes() == item.tensor->like.sizes(),
+             "cannot write ", path.string(), ": tensor ", quote_text(*item.name), " was read as ", dense.scalar_type(),
+             " ", dense.sizes(), " but announced as ", item.tensor->like.scalar_type(), " ",
+             item.tensor->like.sizes());
     file.write(dense.data_ptr(), nbytes);
   }
   file.commit();
 }
 
-int64_t write_sharded_safetensors(const std::filesystem::path& folder,
-                                  const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+int64_t write_sharded_safetensors(const std::filesystem::path& folder, const std::vector<DeferredTensor>& tensors,
                                   int64_t max_shard_bytes) {
   DQ_CHECK(max_shard_bytes > 0, "the shard size must be positive, got ", max_shard_bytes);
-  using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
-  std::vector<NamedTensors> shards(1);
+  std::vector<std::vector<DeferredTensor>> shards(1);
   int64_t shard_bytes = 0;
   int64_t total = 0;
   for (const auto& named : tensors) {
-    int64_t bytes = named.second.numel() * static_cast<int64_t>(named.second.element_size());
+    int64_t bytes = named.like.numel() * static_cast<int64_t>(named.like.element_size());
     if (shard_bytes > 0 && shard_bytes + bytes > max_shard_bytes) {
       shards.emplace_back();
       shard_bytes = 0;
@@ -164,16 +181,16 @@ int64_t write_sharded_safetensors(const std::filesystem::path& folder,
 
   WriteOptions options{{{"format", "pt"}}};
   if (shards.size() == 1) {
-    write_safetensors(folder / "model.safetensors", tensors, options);
+    write_deferred_safetensors(folder / "model.safetensors", tensors, options);
     return total;
   }
   nlohmann::json weight_map = nlohmann::json::object();
   for (size_t i = 0; i < shards.size(); ++i) {
     char name[64];
     std::snprintf(name, sizeof(name), "model-%05zu-of-%05zu.safetensors", i + 1, shards.size());
-    write_safetensors(folder / name, shards[i], options);
+    write_deferred_safetensors(folder / name, shards[i], options);
     for (const auto& named : shards[i]) {
-      weight_map[named.first] = name;
+      weight_map[named.name] = name;
     }
   }
   nlohmann::json index{{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "dartquant/core/error.h"
+#include "dartquant/core/memory.h"
 #include "dartquant/io/checkpoint.h"
 #include "dartquant/model/norm.h"
 #include "dartquant/model/weight_loader.h"
@@ -13,17 +14,23 @@ namespace dartquant::model {
 CausalLM::CausalLM(ModelConfig config, ComputeOptions options)
     : config_(std::move(config)), options_(options), rope_(config_, config_.max_position_embeddings, options_) {}
 
-CausalLM CausalLM::load(const std::filesystem::path& dir, const ComputeOptions& options, const WeightDecoder& decoder) {
+CausalLM CausalLM::load(const std::filesystem::path& dir, const ComputeOptions& options, const WeightDecoder& decoder,
+                        LayerLoading loading) {
   CausalLM model(ModelConfig::load(dir), options);
   const ModelConfig& config = model.config_;
-  auto checkpoint = io::Checkpoint::open(dir);
-  WeightLoader loader(checkpoint, options, decoder);
+  auto checkpoint = std::make_shared<const io::Checkpoint>(io::Checkpoint::open(dir));
+  WeightLoader loader(*checkpoint, options, decoder);
 
   model.embed_tokens = loader.load("model.embed_tokens.weight", {config.vocab_size, config.hidden_size});
   model.layers_.reserve(config.num_hidden_layers);
+  if (loading == LayerLoading::kOnDemand) {
+    model.checkpoint_ = checkpoint;
+    loader.set_reading(WeightReading::kShapesOnly);
+  }
   for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
     model.layers_.emplace_back(config, i, loader);
   }
+  loader.set_reading(WeightReading::kValues);
   model.final_norm = loader.load("model.norm.weight", {config.hidden_size});
 
   // A tied model may still store a copy of the embedding as lm_head.weight;
@@ -47,6 +54,22 @@ CausalLM CausalLM::load(const std::filesystem::path& dir, const ComputeOptions& 
                           : std::string(),
                dir.string());
   return model;
+}
+
+void CausalLM::load_layer(int64_t index) {
+  DQ_CHECK(checkpoint_ != nullptr, "load_layer: the model was not loaded with LayerLoading::kOnDemand");
+  DQ_CHECK(index >= 0 && index < static_cast<int64_t>(layers_.size()), "load_layer: no layer ", index);
+  WeightLoader loader(*checkpoint_, options_);
+  layers_[static_cast<size_t>(index)] = DecoderLayer(config_, index, loader);
+}
+
+void CausalLM::release_layer(int64_t index) {
+  DQ_CHECK(checkpoint_ != nullptr, "release_layer: the model was not loaded with LayerLoading::kOnDemand");
+  DQ_CHECK(index >= 0 && index < static_cast<int64_t>(layers_.size()), "release_layer: no layer ", index);
+  WeightLoader shapes(*checkpoint_, options_);
+  shapes.set_reading(WeightReading::kShapesOnly);
+  layers_[static_cast<size_t>(index)] = DecoderLayer(config_, index, shapes);
+  release_free_memory();
 }
 
 ForwardContext CausalLM::context(const RouterObserver& router_observer) const {

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "dartquant/core/error.h"
+#include "dartquant/io/dtype.h"
 
 namespace dartquant::model {
 namespace {
@@ -34,6 +35,8 @@ WeightLoader::WeightLoader(const io::Checkpoint& checkpoint, ComputeOptions opti
 
 at::Tensor WeightLoader::load(const std::string& name, const std::vector<int64_t>& shape) {
   if (!checkpoint_.contains(name) && decoder_) {
+    DQ_CHECK(reading_ == WeightReading::kValues, "tensor ", name,
+             " is stored in a quantized format, which cannot be loaded layer by layer yet; load the model whole");
     auto decoded = decoder_(checkpoint_, name, shape);
     if (decoded.weight.defined()) {
       DQ_CHECK(decoded.weight.sizes().vec() == shape, "quantized weight ", name, " has shape ",
@@ -50,6 +53,14 @@ at::Tensor WeightLoader::load(const std::string& name, const std::vector<int64_t
   const auto& info = checkpoint_.info(name);
   DQ_CHECK(info.shape == shape, "tensor ", name, " has shape ", shape_string(info.shape), " but config.json implies ",
            shape_string(shape), "; config.json does not match the weights");
+
+  if (reading_ == WeightReading::kShapesOnly) {
+    auto dtype = io::to_scalar_type(info.dtype);
+    DQ_CHECK(at::isFloatingType(dtype), "tensor ", name, " has integer dtype ", dtype,
+             "; an unquantized checkpoint needs F32, F16 or BF16 weights");
+    consumed_.insert(name);
+    return at::empty(shape, at::TensorOptions().dtype(dtype).device(at::kMeta));
+  }
 
   at::Tensor tensor = checkpoint_.load(name);
   DQ_CHECK(tensor.is_floating_point(), "tensor ", name, " has integer dtype ", tensor.scalar_type(),

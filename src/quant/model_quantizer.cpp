@@ -93,38 +93,76 @@ nlohmann::json QuantizeReport::to_json() const {
 }
 
 void preprocess_model(model::CausalLM& model, const QuantizeOptions& options) {
+  preprocess_head(model, options);
+  for (auto& layer : model.layers()) {
+    rotation::prepare_for_rotation(layer);
+  }
+}
+
+void preprocess_head(model::CausalLM& model, const QuantizeOptions& options) {
   // All rotation algebra in float64, cast back once at the end (apply_rotations).
-  rotation::convert_weights(model, at::kDouble);
+  rotation::convert_head_weights(model, at::kDouble);
   if (options.center_embeddings) {
     rotation::center_embeddings(model);
   }
-  rotation::fold_norms(model);
+  rotation::fold_final_norm(model);
 }
+
+namespace {
+
+bool is_rotated(Method method) { return method == Method::kQuarot || method == Method::kDartquant; }
+
+void check_learned_rotations(const model::CausalLM& model, const QuantizeOptions& options) {
+  int64_t layers = model.config().num_hidden_layers;
+  DQ_CHECK(options.method != Method::kDartquant ||
+               (options.r1.defined() && static_cast<int64_t>(options.r2.size()) == layers),
+           "dartquant needs learned rotations: R1 and one R2 per layer (", layers, ")");
+}
+
+/// R1 on the embeddings and lm_head, which then go back to `storage_dtype`.
+void rotate_head(model::CausalLM& model, const QuantizeOptions& options, const at::Tensor& r1,
+                 at::ScalarType storage_dtype) {
+  rotation::apply_r1_to_head(model, r1);
+  if (options.cast_to_storage_dtype) {
+    rotation::convert_head_weights(model, storage_dtype);
+  }
+}
+
+/// R1, R2, R4 and (KV cache quantized) R3 on one preprocessed layer, which
+/// then goes back to `storage_dtype`.
+void rotate_layer(model::DecoderLayer& layer, const model::ModelConfig& config, const QuantizeOptions& options,
+                  const at::Tensor& r1, at::ScalarType storage_dtype) {
+  rotation::apply_r1(layer, r1);
+  if (options.method == Method::kQuarot) {
+    rotation::apply_quarot_r2(layer, config);
+  } else {
+    rotation::apply_r2_offline(layer, config, options.r2[static_cast<size_t>(layer.index())].to(at::kDouble));
+  }
+  rotation::apply_r4(layer);
+  if (options.profile.key.enabled() || options.profile.value.enabled()) {
+    rotation::apply_r3(layer, config);
+  }
+  if (options.cast_to_storage_dtype) {
+    rotation::convert_weights(layer, storage_dtype);
+  }
+}
+
+/// QuaRot's random Hadamard or DartQuant's learned R1, in float64.
+at::Tensor method_r1(const model::CausalLM& model, const QuantizeOptions& options) {
+  return options.method == Method::kQuarot ? rotation::random_hadamard(model.config().hidden_size, options.seed)
+                                           : options.r1.to(at::kDouble);
+}
+
+}  // namespace
 
 void apply_rotations(model::CausalLM& model, const QuantizeOptions& options, at::ScalarType storage_dtype,
                      QuantizeReport* report) {
   auto start = std::chrono::steady_clock::now();
-  const auto& config = model.config();
-  if (options.method == Method::kQuarot) {
-    rotation::apply_r1(model, rotation::random_hadamard(config.hidden_size, options.seed));
-    for (auto& layer : model.layers()) {
-      rotation::apply_quarot_r2(layer, config);
-    }
-  } else {
-    DQ_CHECK(options.r1.defined() && static_cast<int64_t>(options.r2.size()) == config.num_hidden_layers,
-             "dartquant needs learned rotations: R1 and one R2 per layer (", config.num_hidden_layers, ")");
-    rotation::apply_r1(model, options.r1.to(at::kDouble));
-    for (auto& layer : model.layers()) {
-      rotation::apply_r2_offline(layer, config, options.r2[static_cast<size_t>(layer.index())].to(at::kDouble));
-    }
-  }
-  rotation::apply_r4(model);
-  if (options.profile.key.enabled() || options.profile.value.enabled()) {
-    rotation::apply_r3(model);
-  }
-
-  if (options.cast_to_storage_dtype) {
-    rotation::convert_weights(model, storage_dtype);
+  check_learned_rotations(model, options);
+  auto r1 = method_r1(model, options);
+  rotate_head(model, options, r1, storage_dtype);
+  for (auto& layer : model.layers()) {
+    rotate_layer(layer, model.config(), options, r1, storage_dtype);
   }
   if (report != nullptr) {
     report->rotation_seconds += seconds_since(start);
@@ -134,7 +172,7 @@ void apply_rotations(model::CausalLM& model, const QuantizeOptions& options, at:
 }
 
 void rotate_model(model::CausalLM& model, const QuantizeOptions& options, QuantizeReport* report) {
-  if (options.method == Method::kRtn || options.method == Method::kGptq) {
+  if (!is_rotated(options.method)) {
     return;
   }
   auto start = std::chrono::steady_clock::now();
@@ -147,35 +185,36 @@ void rotate_model(model::CausalLM& model, const QuantizeOptions& options, Quanti
 }
 
 void enable_activation_quantization(model::CausalLM& model, const QuantizeOptions& options) {
+  for (auto& layer : model.layers()) {
+    enable_activation_quantization(layer, model.config(), options);
+  }
+}
+
+void enable_activation_quantization(model::DecoderLayer& layer, const model::ModelConfig& config,
+                                    const QuantizeOptions& options) {
   const auto& profile = options.profile;
-  int64_t head_dim = model.config().head_dim;
+  int64_t head_dim = config.head_dim;
 
   if (profile.activations.enabled()) {
     QuantSpec per_token = profile.activations;
     QuantSpec per_head = profile.activations;
     per_head.group_size = head_dim;
     bool o_proj_per_head = options.method == Method::kDartquant && profile.o_proj_per_head_under_offline_r2;
-
-    for (auto& layer : model.layers()) {
-      layer.for_each_linear([&](Linear& linear) {
-        if (linear.site().role == LinearRole::kRouter) {
-          return;  // routers stay in full precision, weights and input
-        }
-        QuantSpec spec = linear.site().role == LinearRole::kOutput && o_proj_per_head ? per_head : per_token;
-        linear.set_input_quantizer([spec](const at::Tensor& x) { return fake_quantize(x, spec); });
-      });
-    }
+    layer.for_each_linear([&](Linear& linear) {
+      if (linear.site().role == LinearRole::kRouter) {
+        return;  // routers stay in full precision, weights and input
+      }
+      QuantSpec spec = linear.site().role == LinearRole::kOutput && o_proj_per_head ? per_head : per_token;
+      linear.set_input_quantizer([spec](const at::Tensor& x) { return fake_quantize(x, spec); });
+    });
   }
-
-  for (auto& layer : model.layers()) {
-    if (profile.key.enabled()) {
-      QuantSpec spec = resolve_head_groups(profile.key, head_dim);
-      layer.attention.set_key_quantizer([spec](const at::Tensor& k) { return fake_quantize(k, spec); });
-    }
-    if (profile.value.enabled()) {
-      QuantSpec spec = resolve_head_groups(profile.value, head_dim);
-      layer.attention.set_value_quantizer([spec](const at::Tensor& v) { return fake_quantize(v, spec); });
-    }
+  if (profile.key.enabled()) {
+    QuantSpec spec = resolve_head_groups(profile.key, head_dim);
+    layer.attention.set_key_quantizer([spec](const at::Tensor& k) { return fake_quantize(k, spec); });
+  }
+  if (profile.value.enabled()) {
+    QuantSpec spec = resolve_head_groups(profile.value, head_dim);
+    layer.attention.set_value_quantizer([spec](const at::Tensor& v) { return fake_quantize(v, spec); });
   }
 }
 
@@ -194,11 +233,59 @@ void restore_online_quantization(model::CausalLM& model, const QuantizeOptions& 
   enable_activation_quantization(model, options);
 }
 
+void quantize_layers(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options,
+                     at::ScalarType storage_dtype, QuantizeReport* report) {
+  auto start = std::chrono::steady_clock::now();
+  double rotation_seconds = 0;
+  bool rotated = is_rotated(options.method);
+  at::Tensor r1;
+  if (rotated) {
+    check_learned_rotations(model, options);
+    auto rotate_start = std::chrono::steady_clock::now();
+    r1 = method_r1(model, options);
+    rotate_head(model, options, r1, storage_dtype);
+    rotation_seconds += seconds_since(rotate_start);
+  }
+
+  LayerSteps steps;
+  steps.before = [&](model::DecoderLayer& layer) {
+    if (model.loads_layers_on_demand()) {
+      model.load_layer(layer.index());
+    }
+    if (rotated) {
+      auto rotate_start = std::chrono::steady_clock::now();
+      rotation::prepare_for_rotation(layer);
+      rotate_layer(layer, model.config(), options, r1, storage_dtype);
+      rotation_seconds += seconds_since(rotate_start);
+    }
+  };
+  steps.after = [&](model::DecoderLayer& layer) {
+    enable_activation_quantization(layer, model.config(), options);
+    if (options.on_layer_done) {
+      options.on_layer_done(layer);
+    }
+    if (options.release_layers && model.loads_layers_on_demand()) {
+      model.release_layer(layer.index());
+    }
+  };
+  quantize_weights(model, calibration, options, report, steps);
+
+  report->rotation_seconds += rotation_seconds;
+  report->weight_seconds = seconds_since(start) - rotation_seconds;
+  if (rotated) {
+    report->hadamard_plans = describe_hadamards(model, options);
+  }
+}
+
 QuantizeReport quantize_model(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options) {
   QuantizeReport report;
-  rotate_model(model, options, &report);
-  quantize_weights(model, calibration, options, &report);
-  enable_activation_quantization(model, options);
+  auto storage_dtype = model.embed_tokens.scalar_type();
+  if (is_rotated(options.method)) {
+    auto start = std::chrono::steady_clock::now();
+    preprocess_head(model, options);
+    report.rotation_seconds += seconds_since(start);
+  }
+  quantize_layers(model, calibration, options, storage_dtype, &report);
   return report;
 }
 

@@ -82,9 +82,25 @@ void set_quantized(Linear& linear, QuantizedWeight quantized, const QuantizeOpti
   linear.set_weight(quantized.dequantized.to(compute_dtype));
 }
 
-void quantize_rtn(model::CausalLM& model, const QuantizeOptions& options, QuantizeReport* report) {
+void run_step(const std::function<void(model::DecoderLayer&)>& step, model::DecoderLayer& layer) {
+  if (step) {
+    step(layer);
+  }
+}
+
+/// Layers without weight quantization (16-bit weights) still take their steps.
+void skip_weights(model::CausalLM& model, const LayerSteps& steps) {
+  for (auto& layer : model.layers()) {
+    run_step(steps.before, layer);
+    run_step(steps.after, layer);
+  }
+}
+
+void quantize_rtn(model::CausalLM& model, const QuantizeOptions& options, QuantizeReport* report,
+                  const LayerSteps& steps) {
   auto compute_dtype = model.options().dtype;
   for (auto& layer : model.layers()) {
+    run_step(steps.before, layer);
     auto start = std::chrono::steady_clock::now();
     LayerReport layer_report{layer.index(), 0, {}};
     layer.for_each_linear([&](Linear& linear) {
@@ -99,11 +115,12 @@ void quantize_rtn(model::CausalLM& model, const QuantizeOptions& options, Quanti
     spdlog::info("[{}/{}] layer {} rtn: {} linears in {:.2f} s", layer.index() + 1, model.layers().size(),
                  layer.index(), layer_report.linears.size(), layer_report.seconds);
     report->layers.push_back(std::move(layer_report));
+    run_step(steps.after, layer);
   }
 }
 
 void quantize_gptq(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options,
-                   QuantizeReport* report) {
+                   QuantizeReport* report, const LayerSteps& steps) {
   DQ_CHECK(calibration.defined() && calibration.dim() == 2 && calibration.size(0) > 0,
            "GPTQ needs calibration windows [nsamples, seqlen]");
   auto compute_dtype = model.options().dtype;
@@ -125,6 +142,7 @@ void quantize_gptq(model::CausalLM& model, const at::Tensor& calibration, const 
 
   ProgressBar progress("gptq", layers, "layer");
   for (auto& layer : model.layers()) {
+    run_step(steps.before, layer);
     auto start = std::chrono::steady_clock::now();
     LayerReport layer_report{layer.index(), 0, {}};
 
@@ -173,6 +191,7 @@ void quantize_gptq(model::CausalLM& model, const at::Tensor& calibration, const 
     spdlog::info("[{}/{}] layer {} gptq: {} linears, total loss {:.4g}, {:.2f} s", layer.index() + 1, layers,
                  layer.index(), layer_report.linears.size(), loss, layer_report.seconds);
     report->layers.push_back(std::move(layer_report));
+    run_step(steps.after, layer);
     progress.advance(1, 1);
   }
   progress.finish();
@@ -183,14 +202,19 @@ void quantize_gptq(model::CausalLM& model, const at::Tensor& calibration, const 
 void quantize_weights(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options,
                       QuantizeReport* report) {
   auto start = std::chrono::steady_clock::now();
-  if (options.profile.weights.spec.enabled()) {
-    if (options.weight_algorithm == WeightAlgorithm::kRtn) {
-      quantize_rtn(model, options, report);
-    } else {
-      quantize_gptq(model, calibration, options, report);
-    }
-  }
+  quantize_weights(model, calibration, options, report, LayerSteps{});
   report->weight_seconds = seconds_since(start);
+}
+
+void quantize_weights(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options,
+                      QuantizeReport* report, const LayerSteps& steps) {
+  if (!options.profile.weights.spec.enabled()) {
+    skip_weights(model, steps);
+  } else if (options.weight_algorithm == WeightAlgorithm::kRtn) {
+    quantize_rtn(model, options, report, steps);
+  } else {
+    quantize_gptq(model, calibration, options, report, steps);
+  }
 }
 
 }  // namespace dartquant::quant

@@ -47,28 +47,35 @@ at::Tensor per_head_hadamard(int64_t heads, int64_t head_dim, at::ScalarType dty
 }  // namespace
 
 void apply_r1(model::CausalLM& model, const at::Tensor& r1) {
+  apply_r1_to_head(model, r1);
+  for (auto& layer : model.layers()) {
+    apply_r1(layer, r1);
+  }
+}
+
+void apply_r1_to_head(model::CausalLM& model, const at::Tensor& r1) {
   int64_t hidden = model.config().hidden_size;
   DQ_CHECK(r1.dim() == 2 && r1.size(0) == hidden && r1.size(1) == hidden, "R1 must be [", hidden, ", ", hidden,
            "], got ", r1.sizes());
   DQ_CHECK(!model.lm_head.weight().is_same(model.embed_tokens), "apply_r1: untie lm_head first (convert_weights does)");
-  auto dtype = model.embed_tokens.scalar_type();
-  auto rotation = r1.to(model.embed_tokens.device(), dtype);
-
+  auto rotation = r1.to(model.embed_tokens.device(), model.embed_tokens.scalar_type());
   model.embed_tokens = at::matmul(model.embed_tokens, rotation);
   transform_input(model.lm_head, rotation);
-  for (auto& layer : model.layers()) {
-    DQ_CHECK(!layer.input_layernorm.defined() && !layer.post_attention_layernorm.defined(), "layer ", layer.index(),
-             ": fold the RMSNorm weights before applying R1");
-    layer.for_each_linear([&](Linear& linear) {
-      if (reads_residual(linear)) {
-        transform_input(linear, rotation);
-      } else if (writes_residual(linear)) {
-        auto weight = linear.weight();
-        linear.set_weight(at::matmul(rotation.t().to(weight.scalar_type()), weight));
-        DQ_CHECK(!linear.bias().defined(), linear.name(), ": output biases are not supported under R1");
-      }
-    });
-  }
+}
+
+void apply_r1(model::DecoderLayer& layer, const at::Tensor& r1) {
+  DQ_CHECK(!layer.input_layernorm.defined() && !layer.post_attention_layernorm.defined(), "layer ", layer.index(),
+           ": fold the RMSNorm weights before applying R1");
+  auto rotation = r1.to(layer.attention.q_proj.weight().device(), layer.attention.q_proj.weight().scalar_type());
+  layer.for_each_linear([&](Linear& linear) {
+    if (reads_residual(linear)) {
+      transform_input(linear, rotation);
+    } else if (writes_residual(linear)) {
+      auto weight = linear.weight();
+      linear.set_weight(at::matmul(rotation.t().to(weight.scalar_type()), weight));
+      DQ_CHECK(!linear.bias().defined(), linear.name(), ": output biases are not supported under R1");
+    }
+  });
 }
 
 void apply_r2_offline(model::DecoderLayer& layer, const model::ModelConfig& config, const at::Tensor& r2) {
@@ -122,35 +129,47 @@ void install_quarot_r2_online(model::DecoderLayer& layer, const model::ModelConf
 
 void apply_r4(model::CausalLM& model) {
   for (auto& layer : model.layers()) {
-    layer.for_each_linear([&](Linear& linear) {
-      if (linear.site().role != LinearRole::kDown) {
-        return;
-      }
-      // W·Mᵀ row by row with the fast transform: a dense M of Mixtral's
-      // 14336 would cost 1.6 GB and a 1.7 TFLOP product per expert.
-      linear.set_weight(apply_hadamard(linear.weight(), linear.in_features(), /*transpose=*/true));
-    });
+    apply_r4(layer);
   }
-  install_r4_online(model);
+}
+
+void apply_r4(model::DecoderLayer& layer) {
+  layer.for_each_linear([&](Linear& linear) {
+    if (linear.site().role != LinearRole::kDown) {
+      return;
+    }
+    // W·Mᵀ row by row with the fast transform: a dense M of Mixtral's
+    // 14336 would cost 1.6 GB and a 1.7 TFLOP product per expert.
+    linear.set_weight(apply_hadamard(linear.weight(), linear.in_features(), /*transpose=*/true));
+  });
+  install_r4_online(layer);
 }
 
 void install_r4_online(model::CausalLM& model) {
   for (auto& layer : model.layers()) {
-    layer.for_each_linear([&](Linear& linear) {
-      if (linear.site().role != LinearRole::kDown) {
-        return;
-      }
-      int64_t width = linear.in_features();
-      linear.set_input_rotation([width](const at::Tensor& x) { return apply_hadamard(x, width, /*transpose=*/true); });
-    });
+    install_r4_online(layer);
   }
 }
 
+void install_r4_online(model::DecoderLayer& layer) {
+  layer.for_each_linear([&](Linear& linear) {
+    if (linear.site().role != LinearRole::kDown) {
+      return;
+    }
+    int64_t width = linear.in_features();
+    linear.set_input_rotation([width](const at::Tensor& x) { return apply_hadamard(x, width, /*transpose=*/true); });
+  });
+}
+
 void apply_r3(model::CausalLM& model) {
-  int64_t head_dim = model.config().head_dim;
   for (auto& layer : model.layers()) {
-    layer.attention.set_query_key_rotation([head_dim](const at::Tensor& x) { return apply_hadamard(x, head_dim); });
+    apply_r3(layer, model.config());
   }
+}
+
+void apply_r3(model::DecoderLayer& layer, const model::ModelConfig& config) {
+  int64_t head_dim = config.head_dim;
+  layer.attention.set_query_key_rotation([head_dim](const at::Tensor& x) { return apply_hadamard(x, head_dim); });
 }
 
 }  // namespace dartquant::rotation

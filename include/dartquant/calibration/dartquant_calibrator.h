@@ -60,8 +60,10 @@ struct CalibrationReport {
   nlohmann::json to_json() const;
 };
 
-/// Learns R1 and every layer's R2 on `model`, which must be preprocessed
-/// (norms folded, embeddings optionally centered) and not rotated.
+/// Learns R1 and every layer's R2 on `model`, whose head must be preprocessed
+/// (quant::preprocess_head) and which must not be rotated. Each layer is
+/// prepared here (float64, norms folded); a model that loads its layers on
+/// demand reads each one and releases it after its pass.
 /// `windows` [n, seqlen] int64 token ids.
 LearnedRotations calibrate_dartquant(model::CausalLM& model, const at::Tensor& windows,
                                      const CalibrationOptions& options, CalibrationReport* report);

@@ -11,12 +11,17 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "dartquant/core/compute.h"
 #include "dartquant/export/packed_linear.h"
+#include "dartquant/io/atomic_directory.h"
+#include "dartquant/io/checkpoint.h"
+#include "dartquant/io/safetensors_writer.h"
 #include "dartquant/model/causal_lm.h"
 #include "dartquant/quant/model_quantizer.h"
 
@@ -37,11 +42,27 @@ class PackedWeights {
   const PackedLinear* find(const std::string& name) const;
 
   const quant::QuantSpec& spec() const { return spec_; }
-  size_t size() const { return linears_.size(); }
+
+  /// Moves the stored tensors of a finished `layer` (see layer_tensors) to a
+  /// safetensors file in `folder`, so that memory does not grow with depth;
+  /// the writer reads them back one at a time. `norm_dtype`: the dtype of a
+  /// folded norm's stored ones.
+  void spill_layer(model::DecoderLayer& layer, at::ScalarType norm_dtype, const std::filesystem::path& folder);
+
+  /// The tensors the packed folder stores for `layer`, in model order:
+  /// norms, packed Linears, routers and biases, from memory or from the
+  /// layer's spill file.
+  std::vector<io::DeferredTensor> layer_tensors(model::DecoderLayer& layer, at::ScalarType norm_dtype) const;
 
  private:
+  struct Spilled {
+    std::shared_ptr<const io::Checkpoint> file;
+    std::vector<std::string> names;  ///< in model order
+  };
+
   quant::QuantSpec spec_;
   std::map<std::string, PackedLinear> linears_;
+  std::map<int64_t, Spilled> spilled_;  ///< by layer index
 };
 
 struct ExportOptions {
@@ -59,11 +80,16 @@ nlohmann::json dartquant_block(model::CausalLM& model, const quant::QuantizeOpti
                                const ExportOptions& export_options);
 
 /// Writes the quantized `model` with its `packed` Linears to
-/// export_options.out_dir, atomically (see io::AtomicDirectory). Every
-/// decoder Linear except the routers must be packed. Returns the bytes of
-/// the tensor files.
+/// export_options.out_dir, atomically (see io::AtomicDirectory), or into
+/// `folder` when given (created early, e.g. to hold spill files, which are
+/// removed). Every decoder Linear except the routers must be packed. Returns
+/// the bytes of the tensor files.
 int64_t write_packed_model(model::CausalLM& model, const PackedWeights& packed, const quant::QuantizeOptions& options,
-                           const ExportOptions& export_options);
+                           const ExportOptions& export_options, io::AtomicDirectory* folder = nullptr);
+
+/// Folder inside a packed model's staging folder that holds the layers
+/// spilled while quantizing.
+std::filesystem::path spill_folder(const io::AtomicDirectory& folder);
 
 /// Copies the tokenizer and generation files of a model folder (those that
 /// exist) from `from` to `to`, writable by the user.

@@ -15,6 +15,7 @@ enum class Advice {
   kSequential,  ///< aggressive read-ahead, pages may be dropped after use
   kRandom,      ///< no read-ahead
   kWillNeed,    ///< start reading the range in the background now
+  kDontNeed,    ///< drop the pages from this process's resident set (the page cache keeps them)
 };
 
 /// A whole file mapped read-only (PROT_READ, MAP_PRIVATE) for the lifetime of the object.

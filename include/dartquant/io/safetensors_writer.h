@@ -4,6 +4,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -17,6 +18,17 @@ namespace dartquant::io {
 struct WriteOptions {
   std::map<std::string, std::string> metadata;  ///< stored as the header's "__metadata__" when not empty
 };
+
+/// A tensor whose values are read only when they are written, so that a large
+/// model can be written from files one tensor at a time.
+struct DeferredTensor {
+  std::string name;
+  at::Tensor like;                   ///< gives the dtype and shape; may be a meta tensor
+  std::function<at::Tensor()> read;  ///< the values, called once, when they are written
+};
+
+/// A DeferredTensor that holds `tensor` itself.
+DeferredTensor hold(std::string name, at::Tensor tensor);
 
 /// Writes `tensors` to a safetensors file at `path`, replacing any existing file atomically.
 ///
@@ -32,14 +44,15 @@ struct WriteOptions {
 /// "__metadata__", or an I/O error.
 void write_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                        const WriteOptions& options = {});
+void write_deferred_safetensors(const std::filesystem::path& path, const std::vector<DeferredTensor>& tensors,
+                                const WriteOptions& options = {});
 
 /// Writes `tensors` into `folder` as model.safetensors, or, when they exceed
 /// `max_shard_bytes`, as model-0000i-of-0000N.safetensors shards in the given
 /// order (a tensor larger than the limit gets a shard of its own) with
 /// model.safetensors.index.json, the Hugging Face layout. Returns the bytes of
 /// tensor data. Each file is written atomically.
-int64_t write_sharded_safetensors(const std::filesystem::path& folder,
-                                  const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+int64_t write_sharded_safetensors(const std::filesystem::path& folder, const std::vector<DeferredTensor>& tensors,
                                   int64_t max_shard_bytes);
 
 }  // namespace dartquant::io

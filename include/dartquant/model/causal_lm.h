@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -17,13 +18,29 @@
 
 namespace dartquant::model {
 
+/// When the decoder layers' weights are read.
+enum class LayerLoading {
+  kAll,       ///< every layer at load time
+  kOnDemand,  ///< by load_layer(i); until then a layer holds shape-only (meta) weights
+};
+
 class CausalLM {
  public:
   /// Loads config.json and the safetensors weights (single file or sharded)
   /// of `dir`. Weights keep their checkpoint dtype on `options.device`.
   /// `decoder` rebuilds weights stored in a quantized format (see WeightLoader).
+  /// With LayerLoading::kOnDemand only the embeddings, the final norm and
+  /// lm_head are read; every tensor's name, shape and dtype is still checked.
   static CausalLM load(const std::filesystem::path& dir, const ComputeOptions& options,
-                       const WeightDecoder& decoder = {});
+                       const WeightDecoder& decoder = {}, LayerLoading loading = LayerLoading::kAll);
+
+  /// Models loaded with LayerLoading::kOnDemand: reads layer `index` from the
+  /// memory-mapped checkpoint (a fresh copy, discarding any change made to
+  /// it), and turns it back into a shape-only shell, which frees its memory.
+  /// Peak memory then holds one layer at a time.
+  void load_layer(int64_t index);
+  void release_layer(int64_t index);
+  bool loads_layers_on_demand() const { return checkpoint_ != nullptr; }
 
   /// input_ids: [batch, seq] int64 -> logits [batch, seq, vocab] in the compute dtype.
   at::Tensor forward(const at::Tensor& input_ids, const RouterObserver& router_observer = {}) const;
@@ -54,6 +71,7 @@ class CausalLM {
   ComputeOptions options_;
   RotaryEmbedding rope_;
   std::vector<DecoderLayer> layers_;
+  std::shared_ptr<const io::Checkpoint> checkpoint_;  ///< set for LayerLoading::kOnDemand
 };
 
 }  // namespace dartquant::model

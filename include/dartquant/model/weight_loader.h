@@ -26,11 +26,21 @@ struct DecodedWeight {
 using WeightDecoder = std::function<DecodedWeight(const io::Checkpoint& checkpoint, const std::string& name,
                                                   const std::vector<int64_t>& shape)>;
 
+/// What WeightLoader::load returns.
+enum class WeightReading {
+  kValues,      ///< the stored values, checked to be finite
+  kShapesOnly,  ///< a meta tensor of the stored shape and dtype, without reading the values
+};
+
 class WeightLoader {
  public:
   /// `decoder` is asked for every weight the checkpoint does not hold under
   /// its own name.
   WeightLoader(const io::Checkpoint& checkpoint, ComputeOptions options, WeightDecoder decoder = {});
+
+  /// kShapesOnly builds the layer shells of a model loaded layer by layer:
+  /// names, shapes and dtypes are checked as for kValues.
+  void set_reading(WeightReading reading) { reading_ = reading; }
 
   /// Loads `name`, checks that its shape is `shape` and that every value is
   /// finite, and moves it to the compute device in its storage dtype (decoded
@@ -50,6 +60,7 @@ class WeightLoader {
   const io::Checkpoint& checkpoint_;
   ComputeOptions options_;
   WeightDecoder decoder_;
+  WeightReading reading_ = WeightReading::kValues;
   std::set<std::string> consumed_;
 };
 

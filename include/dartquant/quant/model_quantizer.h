@@ -45,6 +45,13 @@ struct QuantizeOptions {
   /// Called with every quantized Linear and its codes (after scale rounding),
   /// e.g. to pack them for export.
   std::function<void(const model::Linear&, const QuantizedWeight&)> on_weight_quantized;
+  /// Called with each decoder layer once it is final (rotated, quantized,
+  /// activation quantizers installed), e.g. to write it out.
+  std::function<void(model::DecoderLayer&)> on_layer_done;
+  /// For a model that loads its layers on demand: release each layer after
+  /// on_layer_done, so that memory holds one layer at a time. The model can
+  /// then no longer run; load the written copy to evaluate it.
+  bool release_layers = false;
 };
 
 /// Outcome of quantizing one Linear.
@@ -76,6 +83,10 @@ struct QuantizeReport {
 /// float64, embedding mean-centering (when enabled), RMSNorm folding.
 void preprocess_model(model::CausalLM& model, const QuantizeOptions& options);
 
+/// preprocess_model outside the decoder layers (embeddings, final norm,
+/// lm_head); the layers follow one at a time (rotation::prepare_for_rotation).
+void preprocess_head(model::CausalLM& model, const QuantizeOptions& options);
+
 /// Applies the method's rotations to a preprocessed model (quarot: random
 /// Hadamard R1 and online R2; dartquant: options.r1/r2), R4, and R3 when the
 /// KV cache is quantized. Then casts the weights to `storage_dtype` unless
@@ -103,7 +114,31 @@ void enable_activation_quantization(model::CausalLM& model, const QuantizeOption
 /// the KV cache is quantized) and then enable_activation_quantization.
 void restore_online_quantization(model::CausalLM& model, const QuantizeOptions& options);
 
-/// rotate_model, quantize_weights, enable_activation_quantization.
+/// Installs enable_activation_quantization's quantizers in one layer.
+void enable_activation_quantization(model::DecoderLayer& layer, const model::ModelConfig& config,
+                                    const QuantizeOptions& options);
+
+/// Work done on each layer around its weight quantization.
+struct LayerSteps {
+  std::function<void(model::DecoderLayer&)> before;  ///< e.g. load and rotate it
+  std::function<void(model::DecoderLayer&)> after;   ///< after the next layer's inputs are computed
+};
+
+/// quantize_weights with `steps` run on each layer in turn.
+void quantize_weights(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options,
+                      QuantizeReport* report, const LayerSteps& steps);
+
+/// For a model whose head is preprocessed (preprocess_head): rotates the
+/// head, then takes one layer at a time through loading (models that load
+/// layers on demand), preprocessing and rotations (rotation methods), weight
+/// quantization, activation quantizers, options.on_layer_done and, with
+/// options.release_layers, release. The result equals rotate_model,
+/// quantize_weights and enable_activation_quantization on a resident model.
+/// Rotated weights go back to `storage_dtype`, the checkpoint's dtype.
+void quantize_layers(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options,
+                     at::ScalarType storage_dtype, QuantizeReport* report);
+
+/// preprocess_head (rotation methods) and quantize_layers.
 QuantizeReport quantize_model(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options);
 
 }  // namespace dartquant::quant

@@ -19,6 +19,11 @@ namespace dartquant::rotation {
 /// every Linear that writes it (o_proj, every down projection).
 void apply_r1(model::CausalLM& model, const at::Tensor& r1);
 
+/// The parts of apply_r1 outside the decoder layers (embeddings, lm_head),
+/// and the part of one layer, for a model rotated one layer at a time.
+void apply_r1_to_head(model::CausalLM& model, const at::Tensor& r1);
+void apply_r1(model::DecoderLayer& layer, const at::Tensor& r1);
+
 /// Applies DartQuant's offline R2 of one layer, r2 [kv_heads, head_dim, head_dim].
 /// The v_proj output rows of KV head g become R2[g]ᵀ·W_g, and the o_proj
 /// input columns of query head j become W_j·R2[j / n_rep]. No online
@@ -38,13 +43,16 @@ void install_quarot_r2_online(model::DecoderLayer& layer, const model::ModelConf
 /// experts): W_down ← W_down·Mᵀ offline and x ← x·Mᵀ online, M the normalized
 /// Hadamard of the MLP's inner width (fast transform at run time).
 void apply_r4(model::CausalLM& model);
+void apply_r4(model::DecoderLayer& layer);
 
 /// The online half of apply_r4 alone (x ← x·Mᵀ before every down projection),
 /// for a model whose weights were rotated before it was saved.
 void install_r4_online(model::CausalLM& model);
+void install_r4_online(model::DecoderLayer& layer);
 
 /// R3: q ← q·H_{d_h}/√d_h and k ← k·H_{d_h}/√d_h after RoPE (online only;
 /// it preserves q·kᵀ). Needed when the KV cache is quantized.
 void apply_r3(model::CausalLM& model);
+void apply_r3(model::DecoderLayer& layer, const model::ModelConfig& config);
 
 }  // namespace dartquant::rotation
