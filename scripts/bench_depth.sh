@@ -48,5 +48,5 @@ PY
   echo "|${row#*|||}"
 done
 echo
-echo "command per depth: \`./build/dartquant quantize --model synth-N --method quarot --bits 4-4-4 --nsamples 16" \
+echo "command per depth: \`./build/dartquant quantize --model synth-N --method quarot --bits 4-4-4 --nsamples 8" \
      "--seqlen 128 --threads $threads --data-dir \$DARTQUANT_DATA --out out-N --output results-N.json\`"

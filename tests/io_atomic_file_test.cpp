@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "dartquant/core/error.h"
+#include "dartquant/io/atomic_directory.h"
 #include "dartquant/io/atomic_file.h"
 #include "dartquant/io/mapped_file.h"
 #include "test_support.h"
@@ -172,3 +173,19 @@ TEST_F(MappedFileTest, MoveTransfersMapping) {
 }
 
 }  // namespace
+
+// The free-space check compares with the file system's real free space: an
+// impossible size fails naming both sizes, a small one passes.
+TEST(FreeSpace, TooLargeOutputFails) {
+  auto dir = dqt::make_temp_dir("free-space");
+  try {
+    dartquant::io::check_free_space(dir / "out", int64_t{1} << 60, "the test output");
+    FAIL() << "an exbibyte fitted";
+  } catch (const Error& error) {
+    std::string message = error.what();
+    EXPECT_NE(message.find("free, but the test output needs about 1099511627776 MiB"), std::string::npos) << message;
+    EXPECT_NE(message.find("free some space or write elsewhere"), std::string::npos) << message;
+  }
+  EXPECT_NO_THROW(dartquant::io::check_free_space(dir / "out", 1024, "the test output"));
+  fs::remove_all(dir);
+}

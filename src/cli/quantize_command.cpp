@@ -230,6 +230,11 @@ int quantize_command(int argc, char** argv) {
   // spilled into it, so memory does not grow with depth.
   std::optional<io::AtomicDirectory> out_folder;
   if (export_options) {
+    // Finished layers are staged beside the output and copied into its files
+    // at the end, so the packed size is needed twice.
+    int64_t packed_bytes = exporter::estimate_packed_bytes(model, quantize.profile.weights.spec, quantize.scale_dtype);
+    io::check_free_space(export_options->out_dir, 2 * packed_bytes + (int64_t{16} << 20),
+                         str("writing the packed model (", format_mib(packed_bytes), ", staged and then written)"));
     out_folder.emplace(export_options->out_dir, export_options->overwrite);
     auto spill = exporter::spill_folder(*out_folder);
     auto norm_dtype = model.embed_tokens.scalar_type();

@@ -183,6 +183,27 @@ void PackedWeights::spill_layer(model::DecoderLayer& layer, at::ScalarType norm_
   spilled_[layer.index()] = std::move(spilled);
 }
 
+int64_t estimate_packed_bytes(model::CausalLM& model, const quant::QuantSpec& spec, at::ScalarType scale_dtype) {
+  auto stored = [](const at::Tensor& tensor) { return tensor.numel() * static_cast<int64_t>(tensor.element_size()); };
+  int64_t bytes = stored(model.embed_tokens);
+  if (!model.lm_head.weight().is_same(model.embed_tokens)) {
+    bytes += stored(model.lm_head.weight());
+  }
+  int64_t parameter_bytes = static_cast<int64_t>(c10::elementSize(scale_dtype)) + 4;  // a scale and a zero point
+  for (auto& layer : model.layers()) {
+    bytes += 2 * model.config().hidden_size * static_cast<int64_t>(model.embed_tokens.element_size());  // norms
+    layer.for_each_linear([&](Linear& linear) {
+      if (linear.site().role == LinearRole::kRouter) {
+        bytes += stored(linear.weight());
+        return;
+      }
+      bytes += (linear.weight().numel() * spec.bits + 7) / 8;
+      bytes += linear.out_features() * quant::group_count(linear.in_features(), spec.group_size) * parameter_bytes;
+    });
+  }
+  return bytes;
+}
+
 std::filesystem::path spill_folder(const io::AtomicDirectory& folder) { return folder.staging() / ".layers"; }
 
 void copy_tokenizer_files(const std::filesystem::path& from, const std::filesystem::path& to) {

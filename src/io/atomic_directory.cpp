@@ -1,5 +1,7 @@
 #include "dartquant/io/atomic_directory.h"
 
+#include <sys/statvfs.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "dartquant/core/error.h"
+#include "dartquant/core/memory.h"
 
 namespace dartquant::io {
 namespace {
@@ -59,6 +62,17 @@ std::filesystem::path normalized(const std::filesystem::path& target) {
 }
 
 }  // namespace
+
+void check_free_space(const std::filesystem::path& target, int64_t bytes, const std::string& what) {
+  auto parent = normalized(target).parent_path();
+  struct statvfs info {};
+  if (::statvfs(parent.c_str(), &info) != 0) {
+    return;  // the folder checks report a missing parent
+  }
+  auto available = static_cast<int64_t>(info.f_bavail) * static_cast<int64_t>(info.f_frsize);
+  DQ_CHECK(available >= bytes, parent.string(), ": ", format_mib(available), " free, but ", what, " needs about ",
+           format_mib(bytes), "; free some space or write elsewhere");
+}
 
 void check_output_folder(const std::filesystem::path& target, bool overwrite) {
   auto path = normalized(target);

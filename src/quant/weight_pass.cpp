@@ -160,6 +160,12 @@ void quantize_gptq(model::CausalLM& model, const at::Tensor& calibration, const 
       for (Linear* linear : group) {
         linear->set_input_observer({});
         const auto& accumulator = hessians.at(linear);
+        // Non-finite inputs appear here first: every earlier input of this
+        // layer fed a Hessian that passed this check, and the layer's input did too.
+        DQ_CHECK(at::isfinite(accumulator.hessian()).all().item<bool>(), linear->name(),
+                 ": the GPTQ Hessian contains NaN or Inf because the calibration activations entering this Linear "
+                 "(layer ", layer.index(), ") are not finite; check the weights before it, or use --dtype float32 if "
+                 "a lower precision overflowed");
         auto weight = linear->weight().to(at::kFloat);
         if (accumulator.samples() < linear->in_features()) {
           // Too few routed tokens for a meaningful Hessian (fewer than its rank).
@@ -182,6 +188,9 @@ void quantize_gptq(model::CausalLM& model, const at::Tensor& calibration, const 
 
     // The quantized layer's outputs feed the next layer.
     hidden = run_layer(layer, hidden, context, options.batch_size, /*keep_outputs=*/true);
+    DQ_CHECK(at::isfinite(hidden).all().item<bool>(), "layer ", layer.index(),
+             " produced NaN or Inf activations from finite inputs after its weights were quantized; check the "
+             "layer's weights, or use --dtype float32 if a lower precision overflowed");
     layer_report.seconds = seconds_since(start);
 
     double loss = 0;

@@ -87,6 +87,11 @@ nlohmann::json dartquant_block(model::CausalLM& model, const quant::QuantizeOpti
 int64_t write_packed_model(model::CausalLM& model, const PackedWeights& packed, const quant::QuantizeOptions& options,
                            const ExportOptions& export_options, io::AtomicDirectory* folder = nullptr);
 
+/// Bytes of the packed folder's tensor files for `model` (layers may be
+/// shape-only shells) quantized with `spec` and `scale_dtype` scales: packed
+/// codes, one scale and zero point per group, and the tensors kept as stored.
+int64_t estimate_packed_bytes(model::CausalLM& model, const quant::QuantSpec& spec, at::ScalarType scale_dtype);
+
 /// Folder inside a packed model's staging folder that holds the layers
 /// spilled while quantizing.
 std::filesystem::path spill_folder(const io::AtomicDirectory& folder);

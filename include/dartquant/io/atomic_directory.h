@@ -2,7 +2,9 @@
 // target, then rename it into place.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <string>
 
 namespace dartquant::io {
 
@@ -10,6 +12,11 @@ namespace dartquant::io {
 /// work: `target` must not exist (with `overwrite`: may be a folder), and its
 /// parent must exist and be writable.
 void check_output_folder(const std::filesystem::path& target, bool overwrite);
+
+/// Throws dartquant::Error when the file system of `target`'s parent has
+/// fewer than `bytes` bytes free for this user; `what` names the output in
+/// the message, which gives both sizes.
+void check_free_space(const std::filesystem::path& target, int64_t bytes, const std::string& what);
 
 /// A staging folder ".<target name>.partial-<pid>" beside `target` that becomes
 /// `target` on commit().
