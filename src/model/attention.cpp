@@ -148,6 +148,11 @@ at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::
   int64_t block = std::min({kQueryBlock, rows_budget, length});
   auto mask = attention_mask(length, sliding_window, q.options().dtype(softmax_dtype));
   auto result = at::empty({batch, kv_heads, repeats, length, head_dim}, q.options());
+  if (!q.is_cpu()) {
+    // A GPU runs the batched products on its own; CPU threads would only add launches.
+    attend_query_blocks(grouped_q, k_t, v, mask, block, result);
+    return result.view({batch, heads, length, head_dim});
+  }
 
   // One parallel region over the (window, KV head) slices, each thread running its
   // matrix products single-threaded. Without it, bmm calls a BLAS gemm per slice and
