@@ -3,6 +3,7 @@
 
 #include "cli_options.h"
 #include "dartquant/cli/commands.h"
+#include "dartquant/core/error.h"
 #include "dartquant/core/json_fields.h"
 #include "dartquant/eval/results.h"
 #include "dartquant/export/packed_model.h"
@@ -15,7 +16,9 @@ int eval_command(int argc, char** argv) {
                            "Evaluate a model: WikiText-2 or text-file perplexity and the zero-shot tasks");
   options.add_options()
       ("model", "Model folder (config.json, safetensors, tokenizer; FP or packed) or a preset of configs/models.json, e.g. mixtral", cxxopts::value<std::string>())
-      ("output", "Write the results JSON to FILE (atomically)", cxxopts::value<std::string>());
+      ("output", "Write the results JSON to FILE (atomically)", cxxopts::value<std::string>())
+      ("stream-layers", "Read one decoder layer at a time for all windows (perplexity tasks only): memory holds one "
+       "layer and the hidden states of every window instead of the whole model");
   EvaluationOptionNames names;
   add_evaluation_options(options, names, /*tasks_required=*/true);
   add_runtime_options(options);
@@ -29,8 +32,14 @@ int eval_command(int argc, char** argv) {
 
   // Check every input before the slow steps.
   auto plan = plan_evaluation(*parsed, names, /*tasks_required=*/true);
+  bool stream_layers = parsed->count("stream-layers") > 0;
+  if (stream_layers && !plan.zero_shot_tasks.empty()) {
+    throw UsageError(str("--stream-layers evaluates perplexity tasks only, but --tasks includes ",
+                         plan.zero_shot_tasks.front(), "; evaluate the zero-shot tasks in a run without it"));
+  }
   auto tokenizer = tokenizer::load_tokenizer(model_dir);
-  auto model = exporter::load_model(model_dir, compute);
+  auto model = exporter::load_model(model_dir, compute,
+                                    stream_layers ? model::LayerLoading::kOnDemand : model::LayerLoading::kAll);
 
   auto evaluation = run_evaluation(*parsed, plan, model, *tokenizer);
 

@@ -164,7 +164,7 @@ EvaluationPlan plan_evaluation(const cxxopts::ParseResult& parsed, const Evaluat
 }
 
 EvaluationOutput run_evaluation(const cxxopts::ParseResult& parsed, const EvaluationPlan& plan,
-                                const model::CausalLM& model, const tokenizer::Tokenizer& tokenizer) {
+                                model::CausalLM& model, const tokenizer::Tokenizer& tokenizer) {
   EvaluationOutput output;
   eval::PerplexityOptions ppl_options;
   ppl_options.seqlen = plan.seqlen.value_or(std::min<int64_t>(2048, model.config().max_position_embeddings));

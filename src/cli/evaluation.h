@@ -71,7 +71,7 @@ struct EvaluationOutput {
 
 /// Runs every task of the plan on the model, printing a summary per task.
 EvaluationOutput run_evaluation(const cxxopts::ParseResult& parsed, const EvaluationPlan& plan,
-                                const model::CausalLM& model, const tokenizer::Tokenizer& tokenizer);
+                                model::CausalLM& model, const tokenizer::Tokenizer& tokenizer);
 
 /// The `config` block shared by all results files: program, model and
 /// tokenizer hashes, data, seqlen, limit, dtype, device and threads.

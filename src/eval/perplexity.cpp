@@ -27,9 +27,38 @@ at::Tensor window_losses(const at::Tensor& logits, const at::Tensor& ids) {
   return nll.to(at::kDouble).mean(1).cpu();
 }
 
+/// Final hidden states of `ids` [windows, seqlen] for a model that loads its
+/// layers on demand, layer-major: every window passes layer i before layer
+/// i + 1 is read, so the checkpoint is read once and memory holds one layer
+/// plus the hidden states of all windows. Batches of `batch` windows.
+std::vector<at::Tensor> layer_major_hidden(model::CausalLM& model, const at::Tensor& ids, int64_t batch,
+                                           const model::RouterObserver& router_observer, bool show_progress) {
+  std::vector<at::Tensor> hidden;
+  for (int64_t start = 0; start < ids.size(0); start += batch) {
+    hidden.push_back(model.embed(ids.narrow(0, start, std::min(batch, ids.size(0) - start))));
+  }
+  auto context = model.context(router_observer);
+  int64_t layers = static_cast<int64_t>(model.layers().size());
+  ProgressBar progress("perplexity", layers, "layer");
+  for (auto& layer : model.layers()) {
+    model.load_layer(layer.index());
+    for (auto& states : hidden) {
+      states = layer.forward(states, context);
+    }
+    model.release_layer(layer.index());
+    if (show_progress) {
+      progress.advance(1, 1);
+    }
+  }
+  if (show_progress) {
+    progress.finish();
+  }
+  return hidden;
+}
+
 }  // namespace
 
-PerplexityResult evaluate_perplexity(const model::CausalLM& model, const std::vector<int64_t>& stream,
+PerplexityResult evaluate_perplexity(model::CausalLM& model, const std::vector<int64_t>& stream,
                                      const PerplexityOptions& options, const model::RouterObserver& router_observer) {
   const int64_t seqlen = options.seqlen;
   DQ_CHECK(seqlen >= 2, "--seqlen must be at least 2, got ", seqlen);
@@ -53,10 +82,15 @@ PerplexityResult evaluate_perplexity(const model::CausalLM& model, const std::ve
 
   ProgressBar progress("perplexity", windows, "tok");
   at::NoGradGuard no_grad;
+  std::vector<at::Tensor> streamed;
+  if (model.loads_layers_on_demand()) {
+    streamed = layer_major_hidden(model, all_ids, batch, router_observer, options.show_progress);
+  }
   for (int64_t start = 0; start < windows; start += batch) {
     int64_t count = std::min(batch, windows - start);
     auto ids = all_ids.narrow(0, start, count);
-    auto logits = model.forward(ids, router_observer);
+    auto logits = streamed.empty() ? model.forward(ids, router_observer)
+                                   : model.head(streamed[static_cast<size_t>(start / batch)]);
     auto losses = window_losses(logits, ids);
     auto values = losses.accessor<double, 1>();
     for (int64_t i = 0; i < count; ++i) {

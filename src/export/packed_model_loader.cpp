@@ -73,17 +73,18 @@ RuntimeSettings read_dartquant_block(const nlohmann::json& block, const std::str
   return settings;
 }
 
-model::CausalLM load_model(const std::filesystem::path& dir, const ComputeOptions& compute) {
+model::CausalLM load_model(const std::filesystem::path& dir, const ComputeOptions& compute,
+                           model::LayerLoading loading) {
   auto config_path = dir / "config.json";
   DQ_CHECK(std::filesystem::is_regular_file(config_path), config_path.string(),
            ": not found; --model must be a Hugging Face model folder");
   auto config = read_json_file(config_path);
   auto scheme = read_weight_scheme(config, config_path.string());
   if (!scheme) {
-    return model::CausalLM::load(dir, compute);
+    return model::CausalLM::load(dir, compute, {}, loading);
   }
 
-  auto model = model::CausalLM::load(dir, compute, packed_decoder(*scheme, compute.dtype));
+  auto model = model::CausalLM::load(dir, compute, packed_decoder(*scheme, compute.dtype), loading);
   if (!config.contains("dartquant")) {
     const auto& quantization = config.at("quantization_config");
     bool declares_runtime = !quantization.value("kv_cache_scheme", nlohmann::json()).is_null();
@@ -99,15 +100,27 @@ model::CausalLM load_model(const std::filesystem::path& dir, const ComputeOption
   }
 
   auto settings = read_dartquant_block(config.at("dartquant"), config_path.string());
-  if (settings.norms_folded) {
-    for (auto& layer : model.layers()) {
+  auto source = config_path.string();
+  const auto& model_config = model.config();
+  // The same steps for every layer, now or (layers loaded on demand) as each is read.
+  auto setup = [settings, source, model_config](model::DecoderLayer& layer) {
+    if (settings.norms_folded) {
       auto prefix = "model.layers." + std::to_string(layer.index()) + ".";
-      unfold_norm(layer.input_layernorm, prefix + "input_layernorm.weight", config_path.string());
-      unfold_norm(layer.post_attention_layernorm, prefix + "post_attention_layernorm.weight", config_path.string());
+      unfold_norm(layer.input_layernorm, prefix + "input_layernorm.weight", source);
+      unfold_norm(layer.post_attention_layernorm, prefix + "post_attention_layernorm.weight", source);
     }
-    unfold_norm(model.final_norm, "model.norm.weight", config_path.string());
+    quant::restore_online_quantization(layer, model_config, settings.options);
+  };
+  if (settings.norms_folded) {
+    unfold_norm(model.final_norm, "model.norm.weight", source);
   }
-  quant::restore_online_quantization(model, settings.options);
+  if (model.loads_layers_on_demand()) {
+    model.set_layer_setup(setup);
+  } else {
+    for (auto& layer : model.layers()) {
+      setup(layer);
+    }
+  }
   spdlog::info("packed {} model ({}, {} bits): weights unpacked, online transforms and quantizers restored",
                quant::method_name(settings.options.method), settings.options.profile.name,
                quant::bits_label(settings.options.profile));

@@ -25,6 +25,7 @@ CausalLM CausalLM::load(const std::filesystem::path& dir, const ComputeOptions& 
   model.layers_.reserve(config.num_hidden_layers);
   if (loading == LayerLoading::kOnDemand) {
     model.checkpoint_ = checkpoint;
+    model.decoder_ = decoder;
     loader.set_reading(WeightReading::kShapesOnly);
   }
   for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
@@ -59,16 +60,25 @@ CausalLM CausalLM::load(const std::filesystem::path& dir, const ComputeOptions& 
 void CausalLM::load_layer(int64_t index) {
   DQ_CHECK(checkpoint_ != nullptr, "load_layer: the model was not loaded with LayerLoading::kOnDemand");
   DQ_CHECK(index >= 0 && index < static_cast<int64_t>(layers_.size()), "load_layer: no layer ", index);
-  WeightLoader loader(*checkpoint_, options_);
-  layers_[static_cast<size_t>(index)] = DecoderLayer(config_, index, loader);
+  WeightLoader loader(*checkpoint_, options_, decoder_);
+  auto& layer = layers_[static_cast<size_t>(index)];
+  layer = DecoderLayer(config_, index, loader);
+  if (layer_setup_) {
+    layer_setup_(layer);
+  }
 }
 
 void CausalLM::release_layer(int64_t index) {
   DQ_CHECK(checkpoint_ != nullptr, "release_layer: the model was not loaded with LayerLoading::kOnDemand");
   DQ_CHECK(index >= 0 && index < static_cast<int64_t>(layers_.size()), "release_layer: no layer ", index);
-  WeightLoader shapes(*checkpoint_, options_);
-  shapes.set_reading(WeightReading::kShapesOnly);
-  layers_[static_cast<size_t>(index)] = DecoderLayer(config_, index, shapes);
+  // Shape-only copies keep what later steps read (shapes, dtypes); biases are small and stay.
+  auto shell = [](const at::Tensor& tensor) {
+    return tensor.defined() ? at::empty(tensor.sizes(), tensor.options().device(at::kMeta)) : tensor;
+  };
+  auto& layer = layers_[static_cast<size_t>(index)];
+  layer.input_layernorm = shell(layer.input_layernorm);
+  layer.post_attention_layernorm = shell(layer.post_attention_layernorm);
+  layer.for_each_linear([&](Linear& linear) { linear.set_weight(shell(linear.weight())); });
   release_free_memory();
 }
 
@@ -99,6 +109,8 @@ at::Tensor CausalLM::forward(const at::Tensor& input_ids, const RouterObserver& 
   auto context = this->context(router_observer);
   auto hidden = embed(input_ids);
   for (const auto& layer : layers_) {
+    DQ_CHECK(!layer.attention.q_proj.weight().is_meta(), "layer ", layer.index(),
+             " holds no weights: the model loads its layers on demand, so load_layer() it before running it");
     hidden = layer.forward(hidden, context);
   }
   return head(hidden);

@@ -35,8 +35,6 @@ WeightLoader::WeightLoader(const io::Checkpoint& checkpoint, ComputeOptions opti
 
 at::Tensor WeightLoader::load(const std::string& name, const std::vector<int64_t>& shape) {
   if (!checkpoint_.contains(name) && decoder_) {
-    DQ_CHECK(reading_ == WeightReading::kValues, "tensor ", name,
-             " is stored in a quantized format, which cannot be loaded layer by layer yet; load the model whole");
     auto decoded = decoder_(checkpoint_, name, shape);
     if (decoded.weight.defined()) {
       DQ_CHECK(decoded.weight.sizes().vec() == shape, "quantized weight ", name, " has shape ",
@@ -44,6 +42,10 @@ at::Tensor WeightLoader::load(const std::string& name, const std::vector<int64_t
                "; config.json does not match the weights");
       check_finite(decoded.weight, name);
       consumed_.insert(decoded.consumed.begin(), decoded.consumed.end());
+      if (reading_ == WeightReading::kShapesOnly) {
+        // Decoded once for the checks above; the values are read again by load_layer.
+        return at::empty(shape, at::TensorOptions().dtype(decoded.weight.scalar_type()).device(at::kMeta));
+      }
       return decoded.weight.to(options_.device);
     }
   }

@@ -219,18 +219,23 @@ void enable_activation_quantization(model::DecoderLayer& layer, const model::Mod
 }
 
 void restore_online_quantization(model::CausalLM& model, const QuantizeOptions& options) {
-  if (options.method == Method::kQuarot || options.method == Method::kDartquant) {
-    rotation::install_r4_online(model);
+  for (auto& layer : model.layers()) {
+    restore_online_quantization(layer, model.config(), options);
+  }
+}
+
+void restore_online_quantization(model::DecoderLayer& layer, const model::ModelConfig& config,
+                                 const QuantizeOptions& options) {
+  if (is_rotated(options.method)) {
+    rotation::install_r4_online(layer);
     if (options.method == Method::kQuarot) {
-      for (auto& layer : model.layers()) {
-        rotation::install_quarot_r2_online(layer, model.config());
-      }
+      rotation::install_quarot_r2_online(layer, config);
     }
     if (options.profile.key.enabled() || options.profile.value.enabled()) {
-      rotation::apply_r3(model);
+      rotation::apply_r3(layer, config);
     }
   }
-  enable_activation_quantization(model, options);
+  enable_activation_quantization(layer, config, options);
 }
 
 void quantize_layers(model::CausalLM& model, const at::Tensor& calibration, const QuantizeOptions& options,

@@ -32,8 +32,11 @@ struct PerplexityResult {
   std::vector<double> window_nll;
 };
 
-/// Scores `stream` with `model`. Throws when the stream is shorter than one window.
-PerplexityResult evaluate_perplexity(const model::CausalLM& model, const std::vector<int64_t>& stream,
+/// Scores `stream` with `model`. Throws when the stream is shorter than one
+/// window. A model that loads its layers on demand is run layer-major: each
+/// layer is read once for all windows and released (the hidden states of all
+/// windows stay in memory), with the same results.
+PerplexityResult evaluate_perplexity(model::CausalLM& model, const std::vector<int64_t>& stream,
                                      const PerplexityOptions& options,
                                      const model::RouterObserver& router_observer = {});
 

@@ -116,8 +116,11 @@ RuntimeSettings read_dartquant_block(const nlohmann::json& block, const std::str
 /// the activation and KV quantizers are installed again, so the logits equal
 /// the in-process quantized model's bit for bit (same device and dtype). Other
 /// compressed-tensors checkpoints get their weights only, with a warning when
-/// they also declare activation or KV quantization.
-model::CausalLM load_model(const std::filesystem::path& dir, const ComputeOptions& compute);
+/// they also declare activation or KV quantization. With
+/// LayerLoading::kOnDemand each layer is unpacked and restored when it is
+/// read (CausalLM::load_layer).
+model::CausalLM load_model(const std::filesystem::path& dir, const ComputeOptions& compute,
+                           model::LayerLoading loading = model::LayerLoading::kAll);
 
 /// Writes the dense float32 weight of every packed Linear of `dir`, exactly
 /// as load_model rebuilds it, to the safetensors file `out` as

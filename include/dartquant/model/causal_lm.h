@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -42,6 +43,10 @@ class CausalLM {
   void release_layer(int64_t index);
   bool loads_layers_on_demand() const { return checkpoint_ != nullptr; }
 
+  /// Runs `setup` on every layer load_layer reads from now on, e.g. to
+  /// install the online transforms of a packed model.
+  void set_layer_setup(std::function<void(DecoderLayer&)> setup) { layer_setup_ = std::move(setup); }
+
   /// input_ids: [batch, seq] int64 -> logits [batch, seq, vocab] in the compute dtype.
   at::Tensor forward(const at::Tensor& input_ids, const RouterObserver& router_observer = {}) const;
 
@@ -72,6 +77,8 @@ class CausalLM {
   RotaryEmbedding rope_;
   std::vector<DecoderLayer> layers_;
   std::shared_ptr<const io::Checkpoint> checkpoint_;  ///< set for LayerLoading::kOnDemand
+  WeightDecoder decoder_;                             ///< kept for load_layer
+  std::function<void(DecoderLayer&)> layer_setup_;
 };
 
 }  // namespace dartquant::model

@@ -113,6 +113,8 @@ void enable_activation_quantization(model::CausalLM& model, const QuantizeOption
 /// installs the method's online transforms (R4, QuaRot's online R2, R3 when
 /// the KV cache is quantized) and then enable_activation_quantization.
 void restore_online_quantization(model::CausalLM& model, const QuantizeOptions& options);
+void restore_online_quantization(model::DecoderLayer& layer, const model::ModelConfig& config,
+                                 const QuantizeOptions& options);
 
 /// Installs enable_activation_quantization's quantizers in one layer.
 void enable_activation_quantization(model::DecoderLayer& layer, const model::ModelConfig& config,
