@@ -40,6 +40,7 @@ int eval_command(int argc, char** argv) {
   auto tokenizer = tokenizer::load_tokenizer(model_dir);
   auto model = exporter::load_model(model_dir, compute,
                                     stream_layers ? model::LayerLoading::kOnDemand : model::LayerLoading::kAll);
+  check_tokenizer_fits_model(*tokenizer, model.config(), model_dir);
 
   auto evaluation = run_evaluation(*parsed, plan, model, *tokenizer);
 

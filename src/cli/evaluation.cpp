@@ -203,6 +203,15 @@ EvaluationOutput run_evaluation(const cxxopts::ParseResult& parsed, const Evalua
   return output;
 }
 
+void check_tokenizer_fits_model(const tokenizer::Tokenizer& tokenizer, const model::ModelConfig& config,
+                                const std::filesystem::path& model_dir) {
+  // Fewer tokenizer ids than embedding rows is common (padded vocabularies), more is never valid.
+  DQ_CHECK(tokenizer.vocab_size() <= config.vocab_size, tokenizer.source_file().string(), ": the tokenizer has ",
+           tokenizer.vocab_size(), " tokens but ", (model_dir / "config.json").string(), " has vocab_size ",
+           config.vocab_size, ", so its ids would index past the embedding; use the tokenizer files that came with "
+           "this checkpoint");
+}
+
 nlohmann::json describe_evaluation(const std::filesystem::path& model_dir, const tokenizer::Tokenizer& tokenizer,
                                    const EvaluationPlan& plan, const EvaluationOutput& output,
                                    const ComputeOptions& compute) {

@@ -73,6 +73,11 @@ struct EvaluationOutput {
 EvaluationOutput run_evaluation(const cxxopts::ParseResult& parsed, const EvaluationPlan& plan,
                                 model::CausalLM& model, const tokenizer::Tokenizer& tokenizer);
 
+/// Throws when `tokenizer` can produce ids past the model's embedding rows
+/// (`vocab_size` of config.json), before any slow step runs into it.
+void check_tokenizer_fits_model(const tokenizer::Tokenizer& tokenizer, const model::ModelConfig& config,
+                                const std::filesystem::path& model_dir);
+
 /// The `config` block shared by all results files: program, model and
 /// tokenizer hashes, data, seqlen, limit, dtype, device and threads.
 nlohmann::json describe_evaluation(const std::filesystem::path& model_dir, const tokenizer::Tokenizer& tokenizer,

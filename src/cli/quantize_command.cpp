@@ -192,6 +192,7 @@ int quantize_command(int argc, char** argv) {
   // in-process evaluation needs it and there is no --out to load it back from.
   auto tokenizer = tokenizer::load_tokenizer(model_dir);
   auto model = model::CausalLM::load(model_dir, compute, {}, model::LayerLoading::kOnDemand);
+  check_tokenizer_fits_model(*tokenizer, model.config(), model_dir);
   quantize.release_layers = plan.empty() || export_options.has_value();
   int64_t default_seqlen = resolved.preset ? resolved.preset->seqlen : 2048;
   int64_t seqlen = parsed->count("seqlen") > 0 ? (*parsed)["seqlen"].as<int64_t>()

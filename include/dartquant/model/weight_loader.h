@@ -57,6 +57,9 @@ class WeightLoader {
   void check_all_consumed() const;
 
  private:
+  /// The safetensors file that stores `name`, else the checkpoint path, for error messages.
+  std::string location(const std::string& name) const;
+
   const io::Checkpoint& checkpoint_;
   ComputeOptions options_;
   WeightDecoder decoder_;
