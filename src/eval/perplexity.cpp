@@ -27,10 +27,10 @@ at::Tensor window_losses(const at::Tensor& logits, const at::Tensor& ids) {
   return nll.to(at::kDouble).mean(1).cpu();
 }
 
-/// Final hidden states of `ids` [windows, seqlen] for a model that loads its
-/// layers on demand, layer-major: every window passes layer i before layer
-/// i + 1 is read, so the checkpoint is read once and memory holds one layer
-/// plus the hidden states of all windows. Batches of `batch` windows.
+/// Returns the final hidden states of `ids` [windows, seqlen], in batches of
+/// `batch` windows, for a model that loads its layers on demand. Every window
+/// passes layer i before layer i + 1 is read, so the checkpoint is read once.
+/// Memory then contains one layer and the hidden states of all windows.
 std::vector<at::Tensor> layer_major_hidden(model::CausalLM& model, const at::Tensor& ids, int64_t batch,
                                            const model::RouterObserver& router_observer, bool show_progress) {
   std::vector<at::Tensor> hidden;
