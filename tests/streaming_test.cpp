@@ -136,6 +136,26 @@ TEST(LayerStreaming, FpPerplexityEqualsWholeModel) {
             window_losses("tiny-mixtral", model_dir("tiny-mixtral"), model::LayerLoading::kOnDemand));
 }
 
+// Layers quantized in memory and kept (quantize --eval without --out) must be
+// evaluated as they are, not read again from the checkpoint.
+TEST(LayerStreaming, ResidentQuantizedLayersAreNotReread) {
+  std::vector<std::vector<double>> losses;
+  for (auto loading : {model::LayerLoading::kAll, model::LayerLoading::kOnDemand}) {
+    auto model = model::CausalLM::load(model_dir("stories260K"), ComputeOptions{}, {}, loading);
+    auto options = options_for(quant::Method::kQuarot, model.config());
+    options.weight_algorithm = quant::WeightAlgorithm::kRtn;
+    quant::quantize_model(model, at::Tensor(), options);
+
+    auto windows = testing::wiki_windows("stories260K", 4, 128, 5);
+    std::vector<int64_t> stream(windows.data_ptr<int64_t>(), windows.data_ptr<int64_t>() + windows.numel());
+    eval::PerplexityOptions perplexity;
+    perplexity.seqlen = 128;
+    perplexity.show_progress = false;
+    losses.push_back(eval::evaluate_perplexity(model, stream, perplexity).window_nll);
+  }
+  EXPECT_EQ(losses[0], losses[1]);
+}
+
 TEST(LayerStreaming, LoadAndReleaseLayer) {
   auto whole = model::CausalLM::load(model_dir("tiny-mixtral"), ComputeOptions{});
   auto streamed = model::CausalLM::load(model_dir("tiny-mixtral"), ComputeOptions{}, {}, model::LayerLoading::kOnDemand);

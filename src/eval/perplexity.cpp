@@ -28,7 +28,7 @@ at::Tensor window_losses(const at::Tensor& logits, const at::Tensor& ids) {
 }
 
 /// Returns the final hidden states of `ids` [windows, seqlen], in batches of
-/// `batch` windows, for a model that loads its layers on demand. Every window
+/// `batch` windows, for a model whose layers are not all in memory. Every window
 /// passes layer i before layer i + 1 is read, so the checkpoint is read once.
 /// Memory then contains one layer and the hidden states of all windows.
 std::vector<at::Tensor> layer_major_hidden(model::CausalLM& model, const at::Tensor& ids, int64_t batch,
@@ -41,11 +41,17 @@ std::vector<at::Tensor> layer_major_hidden(model::CausalLM& model, const at::Ten
   int64_t layers = static_cast<int64_t>(model.layers().size());
   ProgressBar progress("perplexity", layers, "layer");
   for (auto& layer : model.layers()) {
-    model.load_layer(layer.index());
+    // A layer already in memory (e.g. quantized in this process) is used as it is.
+    bool resident = model.layer_loaded(layer.index());
+    if (!resident) {
+      model.load_layer(layer.index());
+    }
     for (auto& states : hidden) {
       states = layer.forward(states, context);
     }
-    model.release_layer(layer.index());
+    if (!resident) {
+      model.release_layer(layer.index());
+    }
     if (show_progress) {
       progress.advance(1, 1);
     }
@@ -83,7 +89,11 @@ PerplexityResult evaluate_perplexity(model::CausalLM& model, const std::vector<i
   ProgressBar progress("perplexity", windows, "tok");
   at::NoGradGuard no_grad;
   std::vector<at::Tensor> streamed;
-  if (model.loads_layers_on_demand()) {
+  bool all_resident = true;
+  for (int64_t i = 0; i < static_cast<int64_t>(model.layers().size()); ++i) {
+    all_resident = all_resident && model.layer_loaded(i);
+  }
+  if (!all_resident) {
     streamed = layer_major_hidden(model, all_ids, batch, router_observer, options.show_progress);
   }
   for (int64_t start = 0; start < windows; start += batch) {

@@ -82,6 +82,10 @@ void CausalLM::release_layer(int64_t index) {
   release_free_memory();
 }
 
+bool CausalLM::layer_loaded(int64_t index) const {
+  return !layers_.at(static_cast<size_t>(index)).attention.q_proj.weight().is_meta();
+}
+
 ForwardContext CausalLM::context(const RouterObserver& router_observer) const {
   ForwardContext context;
   context.rope = &rope_;

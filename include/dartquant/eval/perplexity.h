@@ -33,9 +33,10 @@ struct PerplexityResult {
 };
 
 /// Scores `stream` with `model`. Throws when the stream is shorter than one
-/// window. A model that loads its layers on demand is run layer-major: each
-/// layer is read once for all windows and released (the hidden states of all
-/// windows stay in memory), with the same results.
+/// window. A model whose layers are not all in memory (loaded on demand) is
+/// run layer-major: each missing layer is read once for all windows and
+/// released (the hidden states of all windows stay in memory), with the same
+/// results.
 PerplexityResult evaluate_perplexity(model::CausalLM& model, const std::vector<int64_t>& stream,
                                      const PerplexityOptions& options,
                                      const model::RouterObserver& router_observer = {});

@@ -43,6 +43,10 @@ class CausalLM {
   void release_layer(int64_t index);
   bool loads_layers_on_demand() const { return checkpoint_ != nullptr; }
 
+  /// Whether layer `index` holds its weights (not a shape-only shell). A
+  /// quantized layer that was never released must not be read again.
+  bool layer_loaded(int64_t index) const;
+
   /// Runs `setup` on every layer load_layer reads from now on, e.g. to
   /// install the online transforms of a packed model.
   void set_layer_setup(std::function<void(DecoderLayer&)> setup) { layer_setup_ = std::move(setup); }
