@@ -36,6 +36,9 @@ void release_free_memory() {
 }
 
 std::string format_mib(int64_t bytes) {
+  if (bytes < (int64_t{1} << 20)) {
+    return std::to_string(bytes) + " bytes";  // so that a tiny budget does not read as 0 MiB
+  }
   return std::to_string((bytes + (1 << 19)) >> 20) + " MiB";
 }
 

@@ -17,7 +17,7 @@ int64_t current_rss_bytes();
 /// set, and a model processed layer by layer would still grow with depth.
 void release_free_memory();
 
-/// Formats bytes as MiB with no decimals, e.g. "1536 MiB".
+/// Formats bytes as MiB with no decimals, e.g. "1536 MiB", or as bytes below 1 MiB.
 std::string format_mib(int64_t bytes);
 
 }  // namespace dartquant
