@@ -113,7 +113,7 @@ at::Tensor CausalLM::forward(const at::Tensor& input_ids, const RouterObserver& 
   auto context = this->context(router_observer);
   auto hidden = embed(input_ids);
   for (const auto& layer : layers_) {
-    DQ_CHECK(!layer.attention.q_proj.weight().is_meta(), "layer ", layer.index(),
+    DQ_CHECK(layer_loaded(layer.index()), "layer ", layer.index(),
              " holds no weights: the model loads its layers on demand, so load_layer() it before running it");
     hidden = layer.forward(hidden, context);
   }

@@ -44,8 +44,8 @@ class PackedWeights {
   const quant::QuantSpec& spec() const { return spec_; }
 
   /// Moves the stored tensors of a finished `layer` (see layer_tensors) to a
-  /// safetensors file in `folder`, so that memory does not grow with depth;
-  /// the writer reads them back one at a time. `norm_dtype`: the dtype of a
+  /// safetensors file in `folder`, so that memory does not grow with depth.
+  /// The writer reads them back one at a time. `norm_dtype`: the dtype of a
   /// folded norm's stored ones.
   void spill_layer(model::DecoderLayer& layer, at::ScalarType norm_dtype, const std::filesystem::path& folder);
 
@@ -92,8 +92,8 @@ int64_t write_packed_model(model::CausalLM& model, const PackedWeights& packed, 
 /// codes, one scale and zero point per group, and the tensors kept as stored.
 int64_t estimate_packed_bytes(model::CausalLM& model, const quant::QuantSpec& spec, at::ScalarType scale_dtype);
 
-/// Folder inside a packed model's staging folder that holds the layers
-/// spilled while quantizing.
+/// Returns the folder inside a packed model's staging folder that contains
+/// the layers spilled while quantizing.
 std::filesystem::path spill_folder(const io::AtomicDirectory& folder);
 
 /// Copies the tokenizer and generation files of a model folder (those that

@@ -27,7 +27,7 @@ struct DeferredTensor {
   std::function<at::Tensor()> read;  ///< the values, called once, when they are written
 };
 
-/// A DeferredTensor that holds `tensor` itself.
+/// Returns a DeferredTensor that keeps `tensor` itself.
 DeferredTensor hold(std::string name, at::Tensor tensor);
 
 /// Writes `tensors` to a safetensors file at `path`, replacing any existing file atomically.

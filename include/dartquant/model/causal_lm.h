@@ -38,13 +38,13 @@ class CausalLM {
   /// Models loaded with LayerLoading::kOnDemand: reads layer `index` from the
   /// memory-mapped checkpoint (a fresh copy, discarding any change made to
   /// it), and turns it back into a shape-only shell, which frees its memory.
-  /// Peak memory then holds one layer at a time.
+  /// Peak memory then contains one layer at a time.
   void load_layer(int64_t index);
   void release_layer(int64_t index);
   bool loads_layers_on_demand() const { return checkpoint_ != nullptr; }
 
-  /// Whether layer `index` holds its weights (not a shape-only shell). A
-  /// quantized layer that was never released must not be read again.
+  /// Returns whether layer `index` has its weights (is not a shape-only
+  /// shell). A quantized layer that was never released must not be read again.
   bool layer_loaded(int64_t index) const;
 
   /// Runs `setup` on every layer load_layer reads from now on, e.g. to

@@ -26,7 +26,7 @@ struct DecodedWeight {
 using WeightDecoder = std::function<DecodedWeight(const io::Checkpoint& checkpoint, const std::string& name,
                                                   const std::vector<int64_t>& shape)>;
 
-/// What WeightLoader::load returns.
+/// The result of WeightLoader::load: values, or shapes only.
 enum class WeightReading {
   kValues,      ///< the stored values, checked to be finite
   kShapesOnly,  ///< a meta tensor of the stored shape and dtype, without reading the values

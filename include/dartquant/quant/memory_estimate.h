@@ -11,7 +11,7 @@
 
 namespace dartquant::quant {
 
-/// What the run will do, as far as memory is concerned.
+/// The properties of a quantize run that decide its memory.
 struct RunShape {
   bool rotated = false;         ///< quarot or dartquant: float64 working copies
   bool gptq = false;            ///< calibration activations and Hessians
